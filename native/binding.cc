@@ -1,0 +1,89 @@
+// Module registration: per-environment data, the cleanup hook, and the exports
+// described by lib/native.ts.
+#include <napi.h>
+
+#include "core/selector.h"
+#include "js/addon_data.h"
+#include "js/js_errors.h"
+#include "js/selector_wrap.h"
+#include "js/sys_wrap.h"
+
+namespace ioreactor {
+namespace js {
+
+AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+namespace {
+
+// Runs when the environment (main thread or worker) shuts down, before any
+// finalizer: close every selector so no fd outlives its thread, and cut the
+// selectors' links to the data that is about to be freed.
+void CleanupEnv(AddonData* data) {
+  data->tearing_down = true;
+  for (SelectorWrap* selector : data->selectors) {
+    selector->CloseNow();
+    selector->Detach();
+  }
+  data->selectors.clear();
+}
+
+// init({ SystemError, InvalidArgumentError }): the classes native code throws.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = GetAddonData(env);
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    ThrowInvalidArgument(env, "init expects an object of error classes");
+    return env.Undefined();
+  }
+  Napi::Object classes = info[0].As<Napi::Object>();
+  Napi::Value system_error = classes.Get("SystemError");
+  Napi::Value invalid_argument = classes.Get("InvalidArgumentError");
+  if (!system_error.IsFunction() || !invalid_argument.IsFunction()) {
+    ThrowInvalidArgument(env, "init expects SystemError and InvalidArgumentError classes");
+    return env.Undefined();
+  }
+  data->system_error = Napi::Persistent(system_error.As<Napi::Function>());
+  data->invalid_argument_error = Napi::Persistent(invalid_argument.As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int i = 0; i < core::kBackendCount; ++i) {
+    const core::Backend backend = static_cast<core::Backend>(i);
+    if (!core::BackendCompiled(backend)) continue;
+    // Like CPython's _can_use: a backend counts only if it opens here (a
+    // kernel built without epoll answers ENOSYS).
+    int err = 0;
+    std::unique_ptr<core::Selector> probe = core::CreateSelector(backend, &err);
+    if (!probe) continue;
+    probe->Close();
+    result.Set(n++, Napi::String::New(env, core::BackendName(backend)));
+  }
+  return result;
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  AddonData* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  env.AddCleanupHook(CleanupEnv, data);
+  Napi::Function selector = SelectorWrap::Define(env);
+  data->selector_constructor = Napi::Persistent(selector);
+  exports.Set("init", Napi::Function::New<Init>(env, "init"));
+  exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
+  exports.Set("Selector", selector);
+  InitSys(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace js
+}  // namespace ioreactor
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  return ioreactor::js::InitModule(env, exports);
+}
+
+NODE_API_MODULE(ioreactor, InitAll)

@@ -1,0 +1,172 @@
+// epoll(7) backend (Linux). Level-triggered: no EPOLLET, no EPOLLONESHOT.
+#include "platform.h"
+
+#ifdef IOR_HAVE_EPOLL
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.h"
+#include "selector.h"
+#include "selector_backends.h"
+
+namespace ioreactor {
+namespace core {
+namespace {
+
+uint32_t ToEpoll(uint32_t events) {
+  uint32_t ev = 0;
+  if (events & kEventRead) ev |= EPOLLIN;
+  if (events & kEventWrite) ev |= EPOLLOUT;
+  return ev;
+}
+
+// The registered mask rides in the upper half of epoll_data so Select needs no
+// lookup per event.
+uint64_t PackData(int fd, uint32_t events) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(fd)) |
+         (static_cast<uint64_t>(events) << 32);
+}
+
+class EpollSelector final : public Selector {
+ public:
+  explicit EpollSelector(int epfd) : epfd_(epfd) {}
+  ~EpollSelector() override { Close(); }
+
+  Backend Kind() const override { return Backend::kEpoll; }
+
+  int Register(int fd, uint32_t events) override {
+    if (epfd_ < 0) return -EBADF;
+    if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if (registered_.count(fd) != 0) return -EEXIST;
+    struct epoll_event ev;
+    ev.events = ToEpoll(events);
+    ev.data.u64 = PackData(fd, events);
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return -errno;
+    registered_.emplace(fd, events);
+    return 0;
+  }
+
+  int Modify(int fd, uint32_t events) override {
+    if (epfd_ < 0) return -EBADF;
+    if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    auto it = registered_.find(fd);
+    if (it == registered_.end()) return -ENOENT;
+    struct epoll_event ev;
+    ev.events = ToEpoll(events);
+    ev.data.u64 = PackData(fd, events);
+    if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+      const int err = -errno;
+      // A failed MOD leaves the old interest in the kernel; drop it so the
+      // kernel set matches our (now empty) record. The fd is most likely
+      // closed (EBADF), in which case DEL fails too and there is nothing left.
+      epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, &ev);
+      registered_.erase(it);
+      return err;
+    }
+    it->second = events;
+    return 0;
+  }
+
+  int Unregister(int fd) override {
+    if (epfd_ < 0) return -EBADF;
+    auto it = registered_.find(fd);
+    if (it == registered_.end()) return -ENOENT;
+    registered_.erase(it);
+    // Kernels before 2.6.9 required a non-null event pointer for DEL.
+    struct epoll_event ev = {};
+    if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, &ev) != 0) {
+      const int err = errno;
+      // EBADF: the fd was closed behind our back; if it was the last
+      // reference the kernel already dropped the registration. ENOENT: the
+      // number now names another file that was never added. Both mean
+      // "nothing of ours is left under this number" (CPython
+      // test_unregister_after_fd_close_and_reuse).
+      if (err == EBADF || err == ENOENT) return 0;
+      return -err;
+    }
+    return 0;
+  }
+
+  int Select(double timeout_ms, int32_t* out, int capacity) override {
+    if (epfd_ < 0) return -EBADF;
+    if (capacity <= 0) return -EINVAL;
+    if (events_.size() < static_cast<size_t>(capacity)) {
+      events_.resize(static_cast<size_t>(capacity));
+    }
+    Deadline deadline(timeout_ms);
+    int n;
+    for (;;) {
+      n = epoll_wait(epfd_, events_.data(), capacity,
+                     deadline.RemainingMsCeil());
+      if (n > 0) break;
+      if (n == 0) {
+        // A wait longer than INT32_MAX ms is split into clamped waits.
+        if (deadline.infinite() || deadline.Expired()) break;
+        continue;
+      }
+      // epoll_wait is never restarted after a signal handler, whatever
+      // SA_RESTART says (signal(7)); retry with the time that is left.
+      if (errno != EINTR) return -errno;
+      ++eintr_retries_;
+      if (deadline.Expired()) {
+        n = 0;
+        break;
+      }
+    }
+    int count = 0;
+    for (int i = 0; i < n; ++i) {
+      const uint32_t kev = events_[i].events;
+      const int fd = static_cast<int>(events_[i].data.u64 & 0xffffffffu);
+      const uint32_t registered = static_cast<uint32_t>(events_[i].data.u64 >> 32);
+      uint32_t mask = 0;
+      if (kev & (EPOLLIN | EPOLLERR | EPOLLHUP)) mask |= kEventRead;
+      if (kev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) mask |= kEventWrite;
+      mask &= registered;
+      if (mask == 0) continue;
+      out[2 * count] = fd;
+      out[2 * count + 1] = static_cast<int32_t>(mask);
+      ++count;
+    }
+    return count;
+  }
+
+  int Size() const override { return static_cast<int>(registered_.size()); }
+  int Fileno() const override { return epfd_; }
+
+  void Close() override {
+    if (epfd_ >= 0) {
+      close(epfd_);
+      epfd_ = -1;
+    }
+    registered_.clear();
+    std::vector<struct epoll_event>().swap(events_);
+  }
+
+ private:
+  int epfd_;
+  std::unordered_map<int, uint32_t> registered_;
+  std::vector<struct epoll_event> events_;
+};
+
+}  // namespace
+
+std::unique_ptr<Selector> NewEpollSelector(int* err) {
+  const int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    *err = -errno;
+    return nullptr;
+  }
+  *err = 0;
+  return std::unique_ptr<Selector>(new EpollSelector(epfd));
+}
+
+}  // namespace core
+}  // namespace ioreactor
+
+#endif  // IOR_HAVE_EPOLL

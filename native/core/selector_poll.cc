@@ -1,0 +1,142 @@
+// poll(2) backend (every POSIX system). The interest set lives in user space
+// and is handed to the kernel whole on every call, so a call costs O(registered).
+#include "platform.h"
+
+#ifdef IOR_HAVE_POLL
+
+#include <errno.h>
+#include <poll.h>
+
+#include <unordered_map>
+#include <vector>
+
+#include "clock.h"
+#include "selector.h"
+#include "selector_backends.h"
+
+namespace ioreactor {
+namespace core {
+namespace {
+
+short ToPoll(uint32_t events) {
+  short ev = 0;
+  if (events & kEventRead) ev |= POLLIN;
+  if (events & kEventWrite) ev |= POLLOUT;
+  return ev;
+}
+
+class PollSelector final : public Selector {
+ public:
+  PollSelector() = default;
+  ~PollSelector() override { Close(); }
+
+  Backend Kind() const override { return Backend::kPoll; }
+
+  int Register(int fd, uint32_t events) override {
+    if (closed_) return -EBADF;
+    if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if (index_.count(fd) != 0) return -EEXIST;
+    struct pollfd p;
+    p.fd = fd;
+    p.events = ToPoll(events);
+    p.revents = 0;
+    pollfds_.push_back(p);
+    registered_.push_back(events);
+    index_.emplace(fd, pollfds_.size() - 1);
+    return 0;
+  }
+
+  int Modify(int fd, uint32_t events) override {
+    if (closed_) return -EBADF;
+    if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    auto it = index_.find(fd);
+    if (it == index_.end()) return -ENOENT;
+    pollfds_[it->second].events = ToPoll(events);
+    registered_[it->second] = events;
+    return 0;
+  }
+
+  int Unregister(int fd) override {
+    if (closed_) return -EBADF;
+    auto it = index_.find(fd);
+    if (it == index_.end()) return -ENOENT;
+    const size_t slot = it->second;
+    const size_t last = pollfds_.size() - 1;
+    index_.erase(it);
+    if (slot != last) {
+      pollfds_[slot] = pollfds_[last];
+      registered_[slot] = registered_[last];
+      index_[pollfds_[slot].fd] = slot;
+    }
+    pollfds_.pop_back();
+    registered_.pop_back();
+    return 0;
+  }
+
+  int Select(double timeout_ms, int32_t* out, int capacity) override {
+    if (closed_) return -EBADF;
+    if (capacity <= 0) return -EINVAL;
+    Deadline deadline(timeout_ms);
+    int n;
+    for (;;) {
+      n = poll(pollfds_.data(), static_cast<nfds_t>(pollfds_.size()),
+               deadline.RemainingMsCeil());
+      if (n > 0) break;
+      if (n == 0) {
+        if (deadline.infinite() || deadline.Expired()) break;
+        continue;
+      }
+      if (errno != EINTR) return -errno;
+      ++eintr_retries_;
+      if (deadline.Expired()) {
+        n = 0;
+        break;
+      }
+    }
+    int count = 0;
+    for (size_t i = 0; i < pollfds_.size() && n > 0 && count < capacity; ++i) {
+      const short rev = pollfds_[i].revents;
+      if (rev == 0) continue;
+      --n;
+      uint32_t mask = 0;
+      // POLLNVAL (the fd was closed without being unregistered) counts as an
+      // error too, as in CPython's selectors: the caller sees the fd ready
+      // and learns of the problem from its next syscall on it.
+      if (rev & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) mask |= kEventRead;
+      if (rev & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) mask |= kEventWrite;
+      mask &= registered_[i];
+      if (mask == 0) continue;
+      out[2 * count] = pollfds_[i].fd;
+      out[2 * count + 1] = static_cast<int32_t>(mask);
+      ++count;
+    }
+    return count;
+  }
+
+  int Size() const override { return static_cast<int>(pollfds_.size()); }
+
+  void Close() override {
+    closed_ = true;
+    std::vector<struct pollfd>().swap(pollfds_);
+    std::vector<uint32_t>().swap(registered_);
+    index_.clear();
+  }
+
+ private:
+  bool closed_ = false;
+  std::vector<struct pollfd> pollfds_;
+  std::vector<uint32_t> registered_;  // parallel to pollfds_
+  std::unordered_map<int, size_t> index_;
+};
+
+}  // namespace
+
+std::unique_ptr<Selector> NewPollSelector(int* err) {
+  *err = 0;
+  return std::unique_ptr<Selector>(new PollSelector());
+}
+
+}  // namespace core
+}  // namespace ioreactor
+
+#endif  // IOR_HAVE_POLL

@@ -1,0 +1,243 @@
+// Selector wrapper: validates arguments, maps -errno to SystemError, writes
+// select() results into a JavaScript-owned Int32Array (no allocation per event).
+#include "selector_wrap.h"
+
+#include <errno.h>
+#include <sys/select.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "addon_data.h"
+#include "js_errors.h"
+
+namespace ioreactor {
+namespace js {
+
+Napi::Function SelectorWrap::Define(Napi::Env env) {
+  return DefineClass(
+      env, "NativeSelector",
+      {
+          InstanceMethod<&SelectorWrap::Register>("register"),
+          InstanceMethod<&SelectorWrap::Modify>("modify"),
+          InstanceMethod<&SelectorWrap::Unregister>("unregister"),
+          InstanceMethod<&SelectorWrap::Select>("select"),
+          InstanceMethod<&SelectorWrap::SetBuffer>("setBuffer"),
+          InstanceMethod<&SelectorWrap::Fileno>("fileno"),
+          InstanceMethod<&SelectorWrap::Close>("close"),
+          InstanceMethod<&SelectorWrap::Size>("size"),
+          InstanceMethod<&SelectorWrap::EintrRetries>("eintrRetries"),
+          InstanceMethod<&SelectorWrap::InjectFault>("injectFault"),
+      });
+}
+
+SelectorWrap::SelectorWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<SelectorWrap>(info), data_(GetAddonData(info.Env())) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowInvalidArgument(env, "backend must be a string");
+    return;
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  core::Backend backend = core::Backend::kEpoll;
+  bool found = false;
+  for (int i = 0; i < core::kBackendCount; ++i) {
+    if (name == core::BackendName(static_cast<core::Backend>(i))) {
+      backend = static_cast<core::Backend>(i);
+      found = true;
+    }
+  }
+  if (!found) {
+    ThrowInvalidArgument(env, "unknown backend");
+    return;
+  }
+  int err = 0;
+  selector_ = core::CreateSelector(backend, &err);
+  if (!selector_) {
+    ThrowSystemError(env, err, backend == core::Backend::kEpoll    ? "epoll_create1"
+                               : backend == core::Backend::kKqueue ? "kqueue"
+                                                                   : "selector");
+    return;
+  }
+  if (data_ != nullptr) data_->selectors.insert(this);
+}
+
+SelectorWrap::~SelectorWrap() {
+  if (data_ != nullptr) data_->selectors.erase(this);
+  if (selector_) selector_->Close();
+}
+
+void SelectorWrap::CloseNow() {
+  if (selector_) selector_->Close();
+  closed_ = true;
+  buffer_ = nullptr;
+  capacity_ = 0;
+}
+
+bool SelectorWrap::CheckOpen(Napi::Env env) {
+  if (selector_ && !closed_) return true;
+  ThrowSystemError(env, -EBADF, "selector");
+  return false;
+}
+
+const char* SelectorWrap::CtlSyscall() const {
+  switch (selector_->Kind()) {
+    case core::Backend::kEpoll:
+      return "epoll_ctl";
+    case core::Backend::kKqueue:
+      return "kevent";
+    case core::Backend::kPoll:
+      return "poll";
+    case core::Backend::kSelect:
+      return "select";
+  }
+  return "selector";
+}
+
+const char* SelectorWrap::WaitSyscall() const {
+  switch (selector_->Kind()) {
+    case core::Backend::kEpoll:
+      return "epoll_wait";
+    case core::Backend::kKqueue:
+      return "kevent";
+    case core::Backend::kPoll:
+      return "poll";
+    case core::Backend::kSelect:
+      return "select";
+  }
+  return "selector";
+}
+
+static bool ArgEvents(const Napi::CallbackInfo& info, size_t index, uint32_t* events) {
+  int64_t value;
+  if (!ArgInt(info, index, 1, core::kEventMask, "events", &value)) return false;
+  *events = static_cast<uint32_t>(value);
+  return true;
+}
+
+Napi::Value SelectorWrap::Register(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint32_t events;
+  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events)) return env.Undefined();
+  if (!CheckOpen(env)) return env.Undefined();
+  int err = selector_->Register(fd, events);
+  if (err == 0 && pending_fault_ != 0) {
+    selector_->Unregister(fd);
+    err = pending_fault_;
+    pending_fault_ = 0;
+  }
+  if (err == -ERANGE) {
+    ThrowInvalidArgument(env, "fd is not below FD_SETSIZE; the select backend cannot watch it");
+  } else if (err != 0) {
+    ThrowSystemError(env, err, CtlSyscall());
+  }
+  return env.Undefined();
+}
+
+Napi::Value SelectorWrap::Modify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint32_t events;
+  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events)) return env.Undefined();
+  if (!CheckOpen(env)) return env.Undefined();
+  int err;
+  if (pending_fault_ != 0) {
+    // Simulates a kernel failure with the same outcome as a real one: the
+    // registration is gone (see Selector::Modify).
+    selector_->Unregister(fd);
+    err = pending_fault_;
+    pending_fault_ = 0;
+  } else {
+    err = selector_->Modify(fd, events);
+  }
+  if (err != 0) ThrowSystemError(env, err, CtlSyscall());
+  return env.Undefined();
+}
+
+Napi::Value SelectorWrap::Unregister(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (!CheckOpen(env)) return env.Undefined();
+  const int err = selector_->Unregister(fd);
+  if (err != 0) ThrowSystemError(env, err, CtlSyscall());
+  return env.Undefined();
+}
+
+Napi::Value SelectorWrap::Select(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowInvalidArgument(env, "timeout must be a number (negative: block)");
+    return env.Undefined();
+  }
+  const double timeout = info[0].As<Napi::Number>().DoubleValue();
+  if (std::isnan(timeout)) {
+    ThrowInvalidArgument(env, "timeout must not be NaN");
+    return env.Undefined();
+  }
+  if (!CheckOpen(env)) return env.Undefined();
+  if (buffer_ == nullptr || capacity_ <= 0) {
+    ThrowInvalidArgument(env, "setBuffer() must be called before select()");
+    return env.Undefined();
+  }
+  const int n = selector_->Select(timeout, buffer_, capacity_);
+  if (n < 0) {
+    ThrowSystemError(env, n, WaitSyscall());
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, n);
+}
+
+Napi::Value SelectorWrap::SetBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ThrowInvalidArgument(env, "buffer must be an Int32Array");
+    return env.Undefined();
+  }
+  Napi::Int32Array array = info[0].As<Napi::Int32Array>();
+  const size_t pairs = array.ElementLength() / 2;
+  if (pairs == 0 || pairs > INT32_MAX) {
+    ThrowInvalidArgument(env, "buffer must hold at least one (fd, events) pair");
+    return env.Undefined();
+  }
+  // Data() materialises an on-heap typed array into a stable backing store;
+  // the reference keeps it alive as long as we hold the pointer.
+  buffer_ref_ = Napi::Persistent(array.As<Napi::Object>());
+  buffer_ = array.Data();
+  capacity_ = static_cast<int>(pairs);
+  return env.Undefined();
+}
+
+Napi::Value SelectorWrap::Fileno(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, selector_->Fileno());
+}
+
+Napi::Value SelectorWrap::Close(const Napi::CallbackInfo& info) {
+  CloseNow();
+  buffer_ref_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value SelectorWrap::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), selector_ ? selector_->Size() : 0);
+}
+
+Napi::Value SelectorWrap::EintrRetries(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(
+      info.Env(), selector_ ? static_cast<double>(selector_->eintr_retries()) : 0);
+}
+
+Napi::Value SelectorWrap::InjectFault(const Napi::CallbackInfo& info) {
+  int64_t err;
+  if (!ArgInt(info, 0, -4095, -1, "errno", &err)) return info.Env().Undefined();
+  pending_fault_ = static_cast<int>(err);
+  return info.Env().Undefined();
+}
+
+}  // namespace js
+}  // namespace ioreactor

@@ -1,0 +1,181 @@
+// Wrappers for ioreactor/sys. read/write return counts or -errno (hot path);
+// everything else throws SystemError.
+#include "sys_wrap.h"
+
+#include <sys/select.h>
+
+#include <cmath>
+
+#include "../core/fd_ops.h"
+#include "js_errors.h"
+
+namespace ioreactor {
+namespace js {
+namespace {
+
+Napi::Value PairResult(Napi::Env env, int err, const int fds[2], const char* syscall) {
+  if (err != 0) {
+    ThrowSystemError(env, err, syscall);
+    return env.Undefined();
+  }
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(uint32_t{0}, Napi::Number::New(env, fds[0]));
+  result.Set(uint32_t{1}, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int fds[2] = {-1, -1};
+  return PairResult(info.Env(), core::SocketPair(fds), fds, "socketpair");
+}
+
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2] = {-1, -1};
+  return PairResult(info.Env(), core::Pipe(fds), fds, "pipe");
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  const int err = core::Close(fd);
+  if (err != 0) ThrowSystemError(env, err, "close");
+  return env.Undefined();
+}
+
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  const int r = core::Dup(fd);
+  if (r < 0) {
+    ThrowSystemError(env, r, "dup");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, r);
+}
+
+Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int fd2;
+  if (!ArgFd(info, 0, &fd) || !ArgFd(info, 1, &fd2)) return env.Undefined();
+  const int r = core::Dup2(fd, fd2);
+  if (r < 0) {
+    ThrowSystemError(env, r, "dup2");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, r);
+}
+
+// (fd, view[, offset[, length]]): the byte range of an ArrayBufferView.
+bool ArgRange(const Napi::CallbackInfo& info, int* fd, uint8_t** data, size_t* len) {
+  Napi::Env env = info.Env();
+  if (!ArgFd(info, 0, fd)) return false;
+  if (info.Length() < 2 || !(info[1].IsTypedArray() || info[1].IsDataView())) {
+    ThrowInvalidArgument(env, "buffer must be a Buffer, TypedArray or DataView");
+    return false;
+  }
+  uint8_t* base;
+  size_t size;
+  if (info[1].IsTypedArray()) {
+    Napi::TypedArray array = info[1].As<Napi::TypedArray>();
+    base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    size = array.ByteLength();
+  } else {
+    Napi::DataView view = info[1].As<Napi::DataView>();
+    base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    size = view.ByteLength();
+  }
+  int64_t offset = 0;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!ArgInt(info, 2, 0, static_cast<int64_t>(size), "offset", &offset)) return false;
+  }
+  int64_t length = static_cast<int64_t>(size) - offset;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!ArgInt(info, 3, 0, static_cast<int64_t>(size) - offset, "length", &length)) {
+      return false;
+    }
+  }
+  *data = base + offset;
+  *len = static_cast<size_t>(length);
+  return true;
+}
+
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ArgRange(info, &fd, &data, &len)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(core::Read(fd, data, len)));
+}
+
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ArgRange(info, &fd, &data, &len)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(core::Write(fd, data, len)));
+}
+
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsBoolean()) {
+    ThrowInvalidArgument(env, "on must be a boolean");
+    return env.Undefined();
+  }
+  const int err = core::SetNonBlocking(fd, info[1].As<Napi::Boolean>().Value());
+  if (err != 0) ThrowSystemError(env, err, "fcntl");
+  return env.Undefined();
+}
+
+Napi::Value GetRlimitNofile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t soft;
+  int64_t hard;
+  const int err = core::GetRlimitNofile(&soft, &hard);
+  if (err != 0) {
+    ThrowSystemError(env, err, "getrlimit");
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("soft", soft < 0 ? Napi::Number::New(env, INFINITY)
+                              : Napi::Number::New(env, static_cast<double>(soft)));
+  result.Set("hard", hard < 0 ? Napi::Number::New(env, INFINITY)
+                              : Napi::Number::New(env, static_cast<double>(hard)));
+  return result;
+}
+
+Napi::Value SetRlimitNofile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t soft = -1;
+  const bool infinite = info.Length() > 0 && info[0].IsNumber() &&
+                        info[0].As<Napi::Number>().DoubleValue() == INFINITY;
+  if (!infinite && !ArgInt(info, 0, 0, INT64_C(1) << 53, "soft", &soft)) {
+    return env.Undefined();
+  }
+  const int err = core::SetRlimitNofile(soft);
+  if (err != 0) ThrowSystemError(env, err, "setrlimit");
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitSys(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
+  exports.Set("dup", Napi::Function::New<Dup>(env, "dup"));
+  exports.Set("dup2", Napi::Function::New<Dup2>(env, "dup2"));
+  exports.Set("read", Napi::Function::New<Read>(env, "read"));
+  exports.Set("write", Napi::Function::New<Write>(env, "write"));
+  exports.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
+  exports.Set("getrlimitNofile", Napi::Function::New<GetRlimitNofile>(env, "getrlimitNofile"));
+  exports.Set("setrlimitNofile", Napi::Function::New<SetRlimitNofile>(env, "setrlimitNofile"));
+  exports.Set("FD_SETSIZE", Napi::Number::New(env, FD_SETSIZE));
+}
+
+}  // namespace js
+}  // namespace ioreactor
