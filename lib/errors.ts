@@ -1,0 +1,140 @@
+/**
+ * Error classes thrown by ioreactor. Every class has a stable `code`; OS failures are
+ * {@link SystemError}s shaped like Node's own (`code`, negative `errno`, `syscall`).
+ *
+ * `instanceof` works across duplicate installs of the package: each class checks a
+ * `Symbol.for` brand rather than its prototype chain.
+ */
+import { getSystemErrorMap } from 'node:util';
+
+const kBrand = Symbol.for('ioreactor.error');
+
+function brandOf(code: string): symbol {
+  return Symbol.for(`ioreactor.error.${code}`);
+}
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/** Base class of every error ioreactor throws. */
+export class IoreactorError extends Error {
+  /** Stable machine-readable identifier, e.g. `'IOR_ERR_CLOSED'` or `'EBADF'`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, kBrand, { value: true });
+    Object.defineProperty(this, brandOf(code), { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, kBrand);
+  }
+}
+Object.defineProperty(IoreactorError.prototype, 'name', { value: 'IoreactorError' });
+
+/**
+ * An argument was invalid: an events mask of 0 or with unknown bits, a negative, NaN or
+ * non-integer fd, an object with no usable fd, a NaN timeout, a fd the backend cannot watch.
+ */
+export class InvalidArgumentError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_INVALID_ARG';
+  constructor(message: string) {
+    super('IOR_ERR_INVALID_ARG', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_INVALID_ARG'));
+  }
+}
+Object.defineProperty(InvalidArgumentError.prototype, 'name', { value: 'InvalidArgumentError' });
+
+/** The fd is registered already (whatever object carries it). */
+export class AlreadyRegisteredError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_ALREADY_REGISTERED';
+  constructor(message: string) {
+    super('IOR_ERR_ALREADY_REGISTERED', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_ALREADY_REGISTERED'));
+  }
+}
+Object.defineProperty(AlreadyRegisteredError.prototype, 'name', { value: 'AlreadyRegisteredError' });
+
+/** The fd (or file object) is not registered. */
+export class NotRegisteredError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_NOT_REGISTERED';
+  constructor(message: string) {
+    super('IOR_ERR_NOT_REGISTERED', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_NOT_REGISTERED'));
+  }
+}
+Object.defineProperty(NotRegisteredError.prototype, 'name', { value: 'NotRegisteredError' });
+
+/** The object (a selector) was used after `close()`. */
+export class ClosedError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_CLOSED';
+  constructor(message: string) {
+    super('IOR_ERR_CLOSED', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_CLOSED'));
+  }
+}
+Object.defineProperty(ClosedError.prototype, 'name', { value: 'ClosedError' });
+
+/** The requested backend does not exist on this platform (e.g. kqueue on Linux). */
+export class BackendUnavailableError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_BACKEND_UNAVAILABLE';
+  constructor(message: string) {
+    super('IOR_ERR_BACKEND_UNAVAILABLE', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_BACKEND_UNAVAILABLE'));
+  }
+}
+Object.defineProperty(BackendUnavailableError.prototype, 'name', { value: 'BackendUnavailableError' });
+
+let errorMap: Map<number, [string, string]> | undefined;
+
+/** Node's errno table (`util.getSystemErrorMap()`), keyed by negative errno on Unix. */
+function describeErrno(errno: number): [string, string] {
+  errorMap ??= getSystemErrorMap();
+  return errorMap.get(errno) ?? ['UNKNOWN', `unknown system error ${errno}`];
+}
+
+/**
+ * An operating-system call failed.
+ *
+ * Shaped like the errors of Node's own `fs` and `net`: `code` is the errno name
+ * (`'EBADF'`), `errno` the negative errno as Node documents it, `syscall` the call that
+ * failed, and the message reads `EBADF: bad file descriptor, epoll_ctl`.
+ */
+export class SystemError extends IoreactorError {
+  /** Negative errno, e.g. -9 for EBADF on Linux. */
+  readonly errno: number;
+  /** The system call that failed, e.g. `'epoll_ctl'`. */
+  readonly syscall: string;
+
+  /**
+   * @param errno - the error number, negative as returned by the native layer (a
+   *   positive value is negated).
+   * @param syscall - the failing system call.
+   */
+  constructor(errno: number, syscall: string) {
+    const negative = errno > 0 ? -errno : errno;
+    const [code, description] = describeErrno(negative);
+    super(code, `${code}: ${description}, ${syscall}`);
+    this.errno = negative;
+    this.syscall = syscall;
+    Object.defineProperty(this, brandOf('SystemError'), { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('SystemError'));
+  }
+}
+Object.defineProperty(SystemError.prototype, 'name', { value: 'SystemError' });

@@ -1,0 +1,76 @@
+/**
+ * Loads the compiled addon and describes exactly what it exports.
+ *
+ * Search order: `$IOREACTOR_NATIVE_PATH` (an explicit `.node` file, used by the sanitizer
+ * build), then node-gyp-build's order: `build/Release`, `build/Debug`, then `prebuilds/`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+/** The native selector class (`native/js/selector_wrap.cc`). */
+export interface NativeSelector {
+  register(fd: number, events: number): void;
+  modify(fd: number, events: number): void;
+  unregister(fd: number): void;
+  /** Fills the buffer given to setBuffer with (fd, mask) pairs; returns the pair count. */
+  select(timeoutMs: number): number;
+  setBuffer(buffer: Int32Array): void;
+  fileno(): number;
+  close(): void;
+  size(): number;
+  eintrRetries(): number;
+  /** Test hook: the next register/modify fails with this negative errno. */
+  injectFault(errno: number): void;
+}
+
+/** What `ioreactor.node` exports (`native/binding.cc`). */
+export interface NativeBinding {
+  init(classes: { SystemError: Function; InvalidArgumentError: Function }): void;
+  backends(): string[];
+  Selector: new (backend: string) => NativeSelector;
+  socketpair(): [number, number];
+  pipe(): [number, number];
+  close(fd: number): void;
+  dup(fd: number): number;
+  dup2(fd: number, fd2: number): number;
+  read(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  write(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  setNonBlocking(fd: number, on: boolean): void;
+  getrlimitNofile(): { soft: number; hard: number };
+  setrlimitNofile(soft: number): void;
+  readonly FD_SETSIZE: number;
+}
+
+/** The package root: this file lives in `lib/` (sources) or `dist/` (compiled). */
+export const packageRoot = path.resolve(__dirname, '..');
+
+function load(): NativeBinding {
+  const requireNative = createRequire(path.join(packageRoot, 'package.json'));
+  const tried: string[] = [];
+  const explicit = process.env.IOREACTOR_NATIVE_PATH;
+  if (explicit) {
+    tried.push(explicit);
+    return requireNative(path.resolve(explicit)) as NativeBinding;
+  }
+  for (const candidate of ['build/Release/ioreactor.node', 'build/Debug/ioreactor.node']) {
+    tried.push(path.join(packageRoot, candidate));
+  }
+  tried.push(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, '*.node'));
+  try {
+    const nodeGypBuild = requireNative('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (cause) {
+    const found = tried.filter((p) => !p.includes('*') && existsSync(p));
+    const detail = found.length > 0 ? ` (present but failed to load: ${found.join(', ')})` : '';
+    throw new Error(
+      `ioreactor: could not load the native addon for ${process.platform}-${process.arch} ` +
+        `node ${process.version}${detail}. Tried:\n  ${tried.join('\n  ')}\n` +
+        'Run `npm install` (or `npm run build:native`) to compile it.',
+      { cause },
+    );
+  }
+}
+
+/** The loaded addon; loading happens once per thread on first import. */
+export const native: NativeBinding = load();
