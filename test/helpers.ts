@@ -1,0 +1,109 @@
+/** Shared test helpers: per-backend selectors and fd bookkeeping that fails on leaks. */
+import { readdirSync } from 'node:fs';
+import { afterEach, beforeEach, expect } from 'vitest';
+import {
+  availableBackends,
+  type BackendName,
+  type BaseSelector,
+  EpollSelector,
+  KqueueSelector,
+  PollSelector,
+  SelectSelector,
+} from '../lib/index.js';
+import * as sys from '../lib/sys.js';
+
+export const backends = availableBackends();
+
+export const selectorClasses: Record<BackendName, new () => BaseSelector<unknown>> = {
+  epoll: EpollSelector,
+  kqueue: KqueueSelector,
+  poll: PollSelector,
+  select: SelectSelector,
+};
+
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * Tracks every fd and selector a test opens and closes them afterwards; the test fails
+ * if the process has more fds open after cleanup than before it started.
+ */
+export function useResources() {
+  const fds = new Set<number>();
+  const selectors: BaseSelector<unknown>[] = [];
+  let before = 0;
+
+  beforeEach(() => {
+    before = openFdCount();
+  });
+
+  afterEach(() => {
+    for (const sel of selectors.splice(0)) sel.close();
+    for (const fd of fds) {
+      sys.close(fd);
+    }
+    fds.clear();
+    expect(openFdCount(), 'fds leaked by the test').toBeLessThanOrEqual(before);
+  });
+
+  return {
+    selector<TData = unknown>(backend: BackendName): BaseSelector<TData> {
+      const sel = new selectorClasses[backend]() as BaseSelector<TData>;
+      selectors.push(sel as BaseSelector<unknown>);
+      return sel;
+    },
+    socketpair(): [number, number] {
+      const pair = sys.socketpair();
+      fds.add(pair[0]);
+      fds.add(pair[1]);
+      return pair;
+    },
+    pipe(): [number, number] {
+      const pair = sys.pipe();
+      fds.add(pair[0]);
+      fds.add(pair[1]);
+      return pair;
+    },
+    /** Takes ownership of an fd opened some other way. */
+    adopt(fd: number): number {
+      fds.add(fd);
+      return fd;
+    },
+    /** Closes an fd now and stops tracking it (its number may be reused elsewhere). */
+    close(fd: number): void {
+      fds.delete(fd);
+      sys.close(fd);
+    },
+  };
+}
+
+/** A handle object in the style of a Python socket: fileno() is -1 once closed. */
+export class FakeSocket {
+  #fd: number;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+  fileno(): number {
+    return this.#fd;
+  }
+  close(): void {
+    if (this.#fd >= 0) sys.close(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+export function send(fd: number, text: string): number {
+  return sys.write(fd, Buffer.from(text));
+}
+
+export function recv(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  const n = sys.read(fd, buf);
+  if (n < 0) throw new Error(`read failed: ${n}`);
+  return buf.subarray(0, n);
+}
+
+export function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
