@@ -8,5 +8,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The JSON report lets .ci/run print a one-line "N passed, N failed" summary.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'build/test-results.json' },
   },
 });
