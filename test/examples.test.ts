@@ -1,0 +1,18 @@
+// Every example runs to completion and prints what it promises.
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+
+describe('examples', () => {
+  it('echo-selector echoes every byte', () => {
+    const out = execFileSync(tsx, [path.join(root, 'examples', 'echo-selector.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out).toContain('echoed 7160 bytes, received 7160 bytes over 4 connections');
+  });
+});
