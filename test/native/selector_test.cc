@@ -1,118 +1,11 @@
-// Unit tests of native/core without Node: every backend against the Selector
-// contract, including EINTR delivered to the blocked thread with pthread_kill.
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
-
-#include "clock.h"
-#include "fd_ops.h"
-#include "selector.h"
+// Unit tests of native/core without Node: every compiled backend against the
+// Selector contract, including EINTR delivered to the blocked thread.
+#include "contract_checks.h"
 
 using namespace ioreactor::core;
 
-static int failures = 0;
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                        \
-    }                                                                    \
-  } while (0)
-
-static void OnSignal(int) {}
-
-struct KillArgs {
-  pthread_t target;
-  int delay_ms;
-};
-
-static void* KillLater(void* arg) {
-  KillArgs* args = static_cast<KillArgs*>(arg);
-  usleep(args->delay_ms * 1000);
-  pthread_kill(args->target, SIGUSR1);
-  return nullptr;
-}
-
-static void TestBackend(Backend backend) {
-  std::fprintf(stderr, "backend %s\n", BackendName(backend));
-  int err = 0;
-  std::unique_ptr<Selector> sel = CreateSelector(backend, &err);
-  CHECK(sel != nullptr);
-  if (!sel) return;
-  int32_t out[64];
-  int sv[2];
-  CHECK(SocketPair(sv) == 0);
-
-  // Nothing registered: a zero timeout returns at once, a positive one waits.
-  CHECK(sel->Select(0, out, 32) == 0);
-  int64_t start = MonotonicNowNs();
-  CHECK(sel->Select(50, out, 32) == 0);
-  CHECK(MonotonicNowNs() - start >= 50 * 1000000LL);
-
-  CHECK(sel->Register(sv[0], kEventRead) == 0);
-  CHECK(sel->Register(sv[0], kEventRead) == -EEXIST);
-  CHECK(sel->Register(sv[1], 0) == -EINVAL);
-  CHECK(sel->Register(sv[1], 4) == -EINVAL);
-  CHECK(sel->Register(-1, kEventRead) == -EINVAL);
-  CHECK(sel->Register(sv[1], kEventWrite) == 0);
-  CHECK(sel->Size() == 2);
-
-  int n = sel->Select(0, out, 32);
-  CHECK(n == 1);
-  CHECK(out[0] == sv[1] && out[1] == static_cast<int32_t>(kEventWrite));
-
-  CHECK(Write(sv[1], "x", 1) == 1);
-  CHECK(sel->Modify(sv[0], kEventRead | kEventWrite) == 0);
-  n = sel->Select(0, out, 32);
-  CHECK(n == 2);
-  for (int i = 0; i < n; ++i) {
-    if (out[2 * i] == sv[0]) CHECK(out[2 * i + 1] == static_cast<int32_t>(kEventRead | kEventWrite));
-  }
-  // A capacity smaller than the ready set is respected.
-  CHECK(sel->Select(0, out, 1) == 1);
-
-  CHECK(sel->Modify(12345, kEventRead) == -ENOENT);
-  CHECK(sel->Unregister(12345) == -ENOENT);
-  CHECK(sel->Unregister(sv[1]) == 0);
-  CHECK(sel->Size() == 1);
-
-  // EINTR: the wait resumes with the remaining time.
-  KillArgs args{pthread_self(), 100};
-  pthread_t killer;
-  char buf[8];
-  CHECK(Read(sv[0], buf, sizeof(buf)) == 1);
-  CHECK(sel->Modify(sv[0], kEventRead) == 0);
-  pthread_create(&killer, nullptr, KillLater, &args);
-  start = MonotonicNowNs();
-  const uint64_t retries = sel->eintr_retries();
-  CHECK(sel->Select(300, out, 32) == 0);
-  CHECK(MonotonicNowNs() - start >= 300 * 1000000LL);
-  CHECK(sel->eintr_retries() == retries + 1);
-  pthread_join(killer, nullptr);
-
-  // Closed behind our back: unregister still succeeds.
-  CHECK(Close(sv[0]) == 0);
-  CHECK(sel->Unregister(sv[0]) == 0);
-  CHECK(sel->Size() == 0);
-  CHECK(Close(sv[1]) == 0);
-
-  sel->Close();
-  sel->Close();
-  CHECK(sel->Register(0, kEventRead) == -EBADF);
-  CHECK(sel->Select(0, out, 32) == -EBADF);
-}
-
 int main() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGUSR1, &sa, nullptr);
-
+  InstallSignalHandler();
   {
     Deadline forever(-1);
     CHECK(forever.infinite() && forever.RemainingMsCeil() == -1 && !forever.Expired());
@@ -123,20 +16,15 @@ int main() {
     Deadline huge(1e300);
     CHECK(!huge.infinite() && huge.RemainingMsCeil() == 2147483647);
   }
-
   for (int i = 0; i < kBackendCount; ++i) {
     const Backend backend = static_cast<Backend>(i);
+    int err = 0;
+    std::unique_ptr<Selector> sel = CreateSelector(backend, &err);
     if (!BackendCompiled(backend)) {
-      int err = 0;
-      CHECK(CreateSelector(backend, &err) == nullptr && err == -ENOSYS);
+      CHECK(sel == nullptr && err == -ENOSYS);
       continue;
     }
-    TestBackend(backend);
+    CheckContract(std::move(sel));
   }
-  if (failures != 0) {
-    std::fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  std::fprintf(stderr, "all native checks passed\n");
-  return 0;
+  return Report();
 }
