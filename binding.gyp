@@ -8,6 +8,7 @@
       "sources": [
         "native/binding.cc",
         "native/js/js_errors.cc",
+        "native/js/loop_wrap.cc",
         "native/js/selector_wrap.cc",
         "native/js/sys_wrap.cc",
         "native/core/clock.cc",
@@ -27,16 +28,35 @@
         "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED"
       ],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fvisibility=hidden"],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17",
+        "-std=gnu++20"
+      ],
+      "cflags": [
+        "-fvisibility=hidden",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fno-exceptions",
+        "-fvisibility=hidden"
+      ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "NO",
         "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "MACOSX_DEPLOYMENT_TARGET": "10.15",
-        "OTHER_CFLAGS": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
+        "OTHER_CFLAGS": [
+          "-Wall",
+          "-Wextra",
+          "-Wno-unused-parameter"
+        ]
       }
     }
   ]

@@ -98,6 +98,21 @@ export class BackendUnavailableError extends IoreactorError {
 }
 Object.defineProperty(BackendUnavailableError.prototype, 'name', { value: 'BackendUnavailableError' });
 
+/**
+ * The backend exists here but cannot do what was asked, e.g. an `EventLoop` on poll or
+ * select, which have no kernel object Node's loop could watch.
+ */
+export class BackendUnsupportedError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_BACKEND_UNSUPPORTED';
+  constructor(message: string) {
+    super('IOR_ERR_BACKEND_UNSUPPORTED', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_BACKEND_UNSUPPORTED'));
+  }
+}
+Object.defineProperty(BackendUnsupportedError.prototype, 'name', { value: 'BackendUnsupportedError' });
+
 let errorMap: Map<number, [string, string]> | undefined;
 
 /** Node's errno table (`util.getSystemErrorMap()`), keyed by negative errno on Unix. */

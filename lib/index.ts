@@ -2,6 +2,7 @@
 export {
   AlreadyRegisteredError,
   BackendUnavailableError,
+  BackendUnsupportedError,
   ClosedError,
   InvalidArgumentError,
   IoreactorError,
@@ -20,3 +21,12 @@ export {
 export type { FileObject } from './selectors/file-object.js';
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './selectors/selector-key.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
+export {
+  EventLoop,
+  type EventLoopOptions,
+  type ExceptionContext,
+  type ExceptionHandler,
+  getEventLoop,
+  type IoCallback,
+} from './loop/event-loop.js';
+export { Handle, TimerHandle } from './loop/handle.js';

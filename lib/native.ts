@@ -24,11 +24,24 @@ export interface NativeSelector {
   injectFault(errno: number): void;
 }
 
+/** The native half of an EventLoop (`native/js/loop_wrap.cc`). */
+export interface NativeLoop {
+  /** Whether registrations exist (the poll handle keeps the process alive only then). */
+  setIoActive(active: boolean): void;
+  ref(): void;
+  unref(): void;
+  /** (Re)arms the one-shot libuv timer; the delay is rounded up to whole ms. */
+  armTimer(delayMs: number): void;
+  disarmTimer(): void;
+  close(): void;
+}
+
 /** What `ioreactor.node` exports (`native/binding.cc`). */
 export interface NativeBinding {
   init(classes: { SystemError: Function; InvalidArgumentError: Function }): void;
   backends(): string[];
   Selector: new (backend: string) => NativeSelector;
+  Loop: new (selector: NativeSelector, onReady: (count: number) => void, onTimer: () => void) => NativeLoop;
   socketpair(): [number, number];
   pipe(): [number, number];
   close(fd: number): void;

@@ -5,6 +5,7 @@
 #include "core/selector.h"
 #include "js/addon_data.h"
 #include "js/js_errors.h"
+#include "js/loop_wrap.h"
 #include "js/selector_wrap.h"
 #include "js/sys_wrap.h"
 
@@ -16,15 +17,28 @@ AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>()
 namespace {
 
 // Runs when the environment (main thread or worker) shuts down, before any
-// finalizer: close every selector so no fd outlives its thread, and cut the
-// selectors' links to the data that is about to be freed.
-void CleanupEnv(AddonData* data) {
+// finalizer: close every loop's libuv handles and every selector so nothing
+// outlives its thread, and cut their links to the data about to be freed. Node
+// waits until the handle close callbacks have removed the hook, so the worker's
+// uv_loop_close() finds no open handles.
+void CleanupEnv(napi_async_cleanup_hook_handle handle, void* arg) {
+  AddonData* data = static_cast<AddonData*>(arg);
   data->tearing_down = true;
+  data->cleanup_handle = handle;
+  for (LoopWrap* loop : data->loops) {
+    loop->CloseHandles(true);
+    loop->Detach();
+  }
+  data->loops.clear();
   for (SelectorWrap* selector : data->selectors) {
     selector->CloseNow();
     selector->Detach();
   }
   data->selectors.clear();
+  if (data->closing_handles == 0) {
+    data->cleanup_handle = nullptr;
+    napi_remove_async_cleanup_hook(handle);
+  }
 }
 
 // init({ SystemError, InvalidArgumentError }): the classes native code throws.
@@ -68,12 +82,15 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
-  env.AddCleanupHook(CleanupEnv, data);
+  napi_add_async_cleanup_hook(env, CleanupEnv, data, nullptr);
   Napi::Function selector = SelectorWrap::Define(env);
   data->selector_constructor = Napi::Persistent(selector);
+  Napi::Function loop = LoopWrap::Define(env);
+  data->loop_constructor = Napi::Persistent(loop);
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
   exports.Set("Selector", selector);
+  exports.Set("Loop", loop);
   InitSys(env, exports);
   return exports;
 }

@@ -9,6 +9,7 @@
 namespace ioreactor {
 namespace js {
 
+class LoopWrap;
 class SelectorWrap;
 
 struct AddonData {
@@ -16,10 +17,16 @@ struct AddonData {
   Napi::FunctionReference system_error;
   Napi::FunctionReference invalid_argument_error;
   Napi::FunctionReference selector_constructor;
-  // Open selectors, closed by the environment cleanup hook so a worker that
-  // exits with selectors open leaks no fds.
+  Napi::FunctionReference loop_constructor;
+  // Open selectors and loops, closed by the environment cleanup hook so a worker
+  // that exits with them open leaks no fds and no libuv handles.
   std::unordered_set<SelectorWrap*> selectors;
+  std::unordered_set<LoopWrap*> loops;
   bool tearing_down = false;
+  // The async cleanup hook completes once every libuv handle it closed has
+  // reported back through its close callback.
+  int closing_handles = 0;
+  napi_async_cleanup_hook_handle cleanup_handle = nullptr;
 };
 
 AddonData* GetAddonData(Napi::Env env);

@@ -25,6 +25,12 @@ class SelectorWrap : public Napi::ObjectWrap<SelectorWrap> {
   /// Forgets the addon data (it is going away before this object).
   void Detach() { data_ = nullptr; }
 
+  /// For the event loop: the open core selector (null once closed) and the
+  /// JavaScript-owned (fd, mask) buffer.
+  core::Selector* selector() { return closed_ ? nullptr : selector_.get(); }
+  int32_t* buffer() { return buffer_; }
+  int capacity() const { return capacity_; }
+
  private:
   Napi::Value Register(const Napi::CallbackInfo& info);
   Napi::Value Modify(const Napi::CallbackInfo& info);
