@@ -10,6 +10,7 @@
         "native/js/js_errors.cc",
         "native/js/loop_wrap.cc",
         "native/js/selector_wrap.cc",
+        "native/js/socket_wrap.cc",
         "native/js/sys_wrap.cc",
         "native/core/clock.cc",
         "native/core/fd_ops.cc",
@@ -17,7 +18,8 @@
         "native/core/selector_epoll.cc",
         "native/core/selector_kqueue.cc",
         "native/core/selector_poll.cc",
-        "native/core/selector_select.cc"
+        "native/core/selector_select.cc",
+        "native/core/socket_ops.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -53,6 +53,23 @@ export interface NativeBinding {
   getrlimitNofile(): { soft: number; hard: number };
   setrlimitNofile(soft: number): void;
   readonly FD_SETSIZE: number;
+  socket(family: number, type: number, protocol: number): number;
+  bind(fd: number, address: object): void;
+  listen(fd: number, backlog: number): void;
+  accept(fd: number): [number, import('./sys/socket.js').SocketAddress] | number;
+  connect(fd: number, address: object): number;
+  getsockname(fd: number): import('./sys/socket.js').SocketAddress;
+  getpeername(fd: number): import('./sys/socket.js').SocketAddress;
+  recv(fd: number, size: number): Buffer | number;
+  recvInto(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  send(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  sendv(fd: number, buffers: readonly ArrayBufferView[]): number;
+  shutdown(fd: number, how: number): void;
+  getsockopt(fd: number, option: string): number;
+  setsockopt(fd: number, option: string, value: number | boolean): void;
+  readonly socketConstants: Readonly<Record<
+    'AF_INET' | 'AF_INET6' | 'AF_UNIX' | 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET' |
+    'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR' | 'SOMAXCONN', number>>;
 }
 
 /** The package root: this file lives in `lib/` (sources) or `dist/` (compiled). */

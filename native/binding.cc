@@ -7,6 +7,7 @@
 #include "js/js_errors.h"
 #include "js/loop_wrap.h"
 #include "js/selector_wrap.h"
+#include "js/socket_wrap.h"
 #include "js/sys_wrap.h"
 
 namespace ioreactor {
@@ -92,6 +93,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Selector", selector);
   exports.Set("Loop", loop);
   InitSys(env, exports);
+  InitSockets(env, exports);
   return exports;
 }
 

@@ -1,0 +1,133 @@
+/**
+ * File-descriptor system calls of `ioreactor/sys`.
+ *
+ * Every fd these functions create is close-on-exec; pipes and socket pairs are also
+ * non-blocking. `read` and `write` are hot-path calls: they return a byte count or a
+ * negative errno (`-EAGAIN` when the fd would block) and never throw for an OS error.
+ * Everything else throws a {@link SystemError}.
+ */
+import { constants } from 'node:os';
+import { InvalidArgumentError, SystemError } from '../errors.js';
+import { native } from '../internal/init.js';
+import { isValidFd } from '../selectors/file-object.js';
+
+export { SystemError };
+
+/** Negative errno values for comparing with `read`/`write` results, e.g. `EAGAIN: -11`. */
+export const errno: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(constants.errno).map(([name, value]) => [name, -value])),
+);
+
+/** `FD_SETSIZE` of this platform: the select backend's fd limit. */
+export const FD_SETSIZE: number = native.FD_SETSIZE;
+
+function checkFd(fd: unknown, name = 'fd'): number {
+  if (!isValidFd(fd)) throw new InvalidArgumentError(`Invalid ${name}: ${String(fd)}`);
+  return fd;
+}
+
+function checkView(buffer: unknown): ArrayBufferView {
+  if (!ArrayBuffer.isView(buffer)) {
+    throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
+  }
+  return buffer;
+}
+
+/**
+ * Creates a connected pair of Unix-domain stream sockets.
+ *
+ * @returns `[fd, fd]`, both non-blocking and close-on-exec.
+ * @throws {SystemError} e.g. `EMFILE` at the open-file limit.
+ */
+export function socketpair(): [number, number] {
+  return native.socketpair();
+}
+
+/**
+ * Creates a pipe.
+ *
+ * @returns `[readFd, writeFd]`, both non-blocking and close-on-exec.
+ * @throws {SystemError} e.g. `EMFILE`.
+ */
+export function pipe(): [number, number] {
+  return native.pipe();
+}
+
+/**
+ * Closes an fd. Unregister it from every selector first.
+ *
+ * @throws {SystemError} `EBADF` if it is not open.
+ */
+export function close(fd: number): void {
+  native.close(checkFd(fd));
+}
+
+/**
+ * Duplicates an fd onto the lowest free number.
+ *
+ * @returns the new fd (close-on-exec).
+ * @throws {SystemError} `EBADF`, `EMFILE`.
+ */
+export function dup(fd: number): number {
+  return native.dup(checkFd(fd));
+}
+
+/**
+ * Makes `fd2` refer to the same file as `fd`, closing what `fd2` referred to.
+ *
+ * @returns `fd2` (close-on-exec).
+ * @throws {SystemError} `EBADF`.
+ */
+export function dup2(fd: number, fd2: number): number {
+  return native.dup2(checkFd(fd), checkFd(fd2, 'fd2'));
+}
+
+/**
+ * Reads into `buffer[offset, offset + length)`.
+ *
+ * @returns bytes read (0 at end of file), or a negative errno: `errno.EAGAIN` when a
+ *   non-blocking fd has nothing to read, `errno.EBADF`, …
+ * @throws {InvalidArgumentError} for a bad fd, buffer or range.
+ */
+export function read(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number {
+  return native.read(checkFd(fd), checkView(buffer), offset, length);
+}
+
+/**
+ * Writes `buffer[offset, offset + length)`.
+ *
+ * @returns bytes written, or a negative errno (`errno.EAGAIN`, `errno.EPIPE`, …).
+ *   On a pipe or socket whose reader is gone this returns `errno.EPIPE` only if SIGPIPE
+ *   is ignored, which Node does by default.
+ * @throws {InvalidArgumentError} for a bad fd, buffer or range.
+ */
+export function write(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number {
+  return native.write(checkFd(fd), checkView(buffer), offset, length);
+}
+
+/**
+ * Sets or clears `O_NONBLOCK`.
+ *
+ * @throws {SystemError} `EBADF`.
+ */
+export function setNonBlocking(fd: number, on: boolean): void {
+  if (typeof on !== 'boolean') throw new InvalidArgumentError('on must be a boolean');
+  native.setNonBlocking(checkFd(fd), on);
+}
+
+/** The open-file limit (`RLIMIT_NOFILE`); `Infinity` stands for `RLIM_INFINITY`. */
+export function getrlimitNofile(): { soft: number; hard: number } {
+  return native.getrlimitNofile();
+}
+
+/**
+ * Sets the soft open-file limit, keeping the hard one.
+ *
+ * @throws {SystemError} `EINVAL` above the hard limit, `EPERM`.
+ */
+export function setrlimitNofile(soft: number): void {
+  if (soft !== Infinity && !(Number.isInteger(soft) && soft >= 0)) {
+    throw new InvalidArgumentError(`Invalid soft limit: ${String(soft)}`);
+  }
+  native.setrlimitNofile(soft);
+}

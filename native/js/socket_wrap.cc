@@ -1,0 +1,408 @@
+// Socket wrappers. Hot-path calls (accept, connect, recv*, send*) return numbers
+// (a negative errno included) and throw only for bad arguments; the rest throw
+// SystemError.
+#include "socket_wrap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "../core/socket_ops.h"
+#include "js_errors.h"
+
+namespace ioreactor {
+namespace js {
+namespace {
+
+// Reads { family: 'IPv4'|'IPv6', address, port, flowinfo?, scopeid? } or
+// { family: 'unix', path } into a sockaddr. Throws InvalidArgumentError.
+bool ArgAddress(const Napi::CallbackInfo& info, size_t index, core::SockAddr* out) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsObject()) {
+    ThrowInvalidArgument(env, "address must be an object");
+    return false;
+  }
+  Napi::Object obj = info[index].As<Napi::Object>();
+  Napi::Value family_value = obj.Get("family");
+  if (!family_value.IsString()) {
+    ThrowInvalidArgument(env, "address.family must be 'IPv4', 'IPv6' or 'unix'");
+    return false;
+  }
+  const std::string family = family_value.As<Napi::String>().Utf8Value();
+  if (family == "unix") {
+    Napi::Value path = obj.Get("path");
+    if (!path.IsString()) {
+      ThrowInvalidArgument(env, "address.path must be a string");
+      return false;
+    }
+    const std::string text = path.As<Napi::String>().Utf8Value();
+    if (core::MakeUnixAddr(text.data(), text.size(), out) != 0) {
+      ThrowInvalidArgument(env, "address.path is empty or longer than sun_path");
+      return false;
+    }
+    return true;
+  }
+  int af;
+  if (family == "IPv4") {
+    af = AF_INET;
+  } else if (family == "IPv6") {
+    af = AF_INET6;
+  } else {
+    ThrowInvalidArgument(env, "address.family must be 'IPv4', 'IPv6' or 'unix'");
+    return false;
+  }
+  Napi::Value address = obj.Get("address");
+  Napi::Value port = obj.Get("port");
+  if (!address.IsString()) {
+    ThrowInvalidArgument(env, "address.address must be a numeric IP address string");
+    return false;
+  }
+  double port_number = port.IsNumber() ? port.As<Napi::Number>().DoubleValue() : -1;
+  if (!(port_number >= 0 && port_number <= 65535) || static_cast<int>(port_number) != port_number) {
+    ThrowInvalidArgument(env, "address.port must be an integer from 0 to 65535");
+    return false;
+  }
+  uint32_t flowinfo = 0;
+  uint32_t scope_id = 0;
+  Napi::Value flow = obj.Get("flowinfo");
+  Napi::Value scope = obj.Get("scopeid");
+  if (flow.IsNumber()) flowinfo = flow.As<Napi::Number>().Uint32Value();
+  if (scope.IsNumber()) scope_id = scope.As<Napi::Number>().Uint32Value();
+  const std::string host = address.As<Napi::String>().Utf8Value();
+  if (core::MakeInetAddr(af, host.c_str(), static_cast<int>(port_number), flowinfo, scope_id, out) != 0) {
+    ThrowInvalidArgument(env, "address.address is not a numeric address of that family (no DNS here)");
+    return false;
+  }
+  return true;
+}
+
+Napi::Value AddressToJs(Napi::Env env, const core::SockAddr& addr) {
+  Napi::Object obj = Napi::Object::New(env);
+  const int family = addr.storage.ss_family;
+  char text[INET6_ADDRSTRLEN] = {0};
+  if (family == AF_INET) {
+    const auto* sin = reinterpret_cast<const struct sockaddr_in*>(&addr.storage);
+    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+    obj.Set("family", "IPv4");
+    obj.Set("address", text);
+    obj.Set("port", ntohs(sin->sin_port));
+  } else if (family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const struct sockaddr_in6*>(&addr.storage);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
+    obj.Set("family", "IPv6");
+    obj.Set("address", text);
+    obj.Set("port", ntohs(sin6->sin6_port));
+    obj.Set("flowinfo", ntohl(sin6->sin6_flowinfo));
+    obj.Set("scopeid", sin6->sin6_scope_id);
+  } else if (family == AF_UNIX) {
+    const auto* sun = reinterpret_cast<const struct sockaddr_un*>(&addr.storage);
+    const size_t base = offsetof(struct sockaddr_un, sun_path);
+    size_t len = addr.len > base ? addr.len - base : 0;
+    if (len > sizeof(sun->sun_path)) len = sizeof(sun->sun_path);
+    // A pathname ends at its NUL; an abstract name (leading NUL) is all of len.
+    if (len > 0 && sun->sun_path[0] != '\0') len = strnlen(sun->sun_path, len);
+    obj.Set("family", "unix");
+    obj.Set("path", Napi::String::New(env, sun->sun_path, len));
+  } else {
+    obj.Set("family", Napi::Number::New(env, family));
+  }
+  return obj;
+}
+
+// The options ioreactor/sys knows by name: (level, optname).
+bool OptionByName(const std::string& name, int* level, int* opt) {
+  struct Entry {
+    const char* name;
+    int level;
+    int opt;
+  };
+  static const Entry kOptions[] = {
+    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
+#ifdef SO_REUSEPORT
+    {"SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT},
+#endif
+    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE},
+    {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF},
+    {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF},
+    {"SO_ERROR", SOL_SOCKET, SO_ERROR},
+    {"SO_BROADCAST", SOL_SOCKET, SO_BROADCAST},
+    {"SO_TYPE", SOL_SOCKET, SO_TYPE},
+    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY},
+    {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
+  };
+  for (const Entry& entry : kOptions) {
+    if (name == entry.name) {
+      *level = entry.level;
+      *opt = entry.opt;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ArgOption(const Napi::CallbackInfo& info, size_t index, int* level, int* opt) {
+  if (index < info.Length() && info[index].IsString() &&
+      OptionByName(info[index].As<Napi::String>().Utf8Value(), level, opt)) {
+    return true;
+  }
+  ThrowInvalidArgument(info.Env(),
+                       "option must be one of SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF, "
+                       "SO_SNDBUF, SO_ERROR, SO_BROADCAST, SO_TYPE, TCP_NODELAY, IPV6_V6ONLY");
+  return false;
+}
+
+// (fd, view[, offset[, length]]) as a byte range.
+bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size_t* len) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !(info[index].IsTypedArray() || info[index].IsDataView())) {
+    ThrowInvalidArgument(env, "buffer must be a Buffer, TypedArray or DataView");
+    return false;
+  }
+  uint8_t* base;
+  size_t size;
+  if (info[index].IsTypedArray()) {
+    Napi::TypedArray array = info[index].As<Napi::TypedArray>();
+    base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    size = array.ByteLength();
+  } else {
+    Napi::DataView view = info[index].As<Napi::DataView>();
+    base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    size = view.ByteLength();
+  }
+  int64_t offset = 0;
+  if (info.Length() > index + 1 && !info[index + 1].IsUndefined()) {
+    if (!ArgInt(info, index + 1, 0, static_cast<int64_t>(size), "offset", &offset)) return false;
+  }
+  int64_t length = static_cast<int64_t>(size) - offset;
+  if (info.Length() > index + 2 && !info[index + 2].IsUndefined()) {
+    if (!ArgInt(info, index + 2, 0, static_cast<int64_t>(size) - offset, "length", &length)) return false;
+  }
+  *data = base + offset;
+  *len = static_cast<size_t>(length);
+  return true;
+}
+
+Napi::Value SocketFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t family;
+  int64_t type;
+  int64_t protocol = 0;
+  if (!ArgInt(info, 0, 0, INT_MAX, "family", &family) || !ArgInt(info, 1, 0, INT_MAX, "type", &type)) {
+    return env.Undefined();
+  }
+  if (info.Length() > 2 && !info[2].IsUndefined() && !ArgInt(info, 2, 0, INT_MAX, "protocol", &protocol)) {
+    return env.Undefined();
+  }
+  const int fd = core::Socket(static_cast<int>(family), static_cast<int>(type), static_cast<int>(protocol));
+  if (fd < 0) {
+    ThrowSystemError(env, fd, "socket");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value BindFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  core::SockAddr addr;
+  if (!ArgFd(info, 0, &fd) || !ArgAddress(info, 1, &addr)) return env.Undefined();
+  const int err = core::Bind(fd, addr);
+  if (err != 0) ThrowSystemError(env, err, "bind");
+  return env.Undefined();
+}
+
+Napi::Value ListenFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int64_t backlog = SOMAXCONN;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined() && !ArgInt(info, 1, 0, INT_MAX, "backlog", &backlog)) {
+    return env.Undefined();
+  }
+  const int err = core::Listen(fd, static_cast<int>(backlog));
+  if (err != 0) ThrowSystemError(env, err, "listen");
+  return env.Undefined();
+}
+
+Napi::Value AcceptFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  core::SockAddr peer;
+  const int r = core::Accept(fd, &peer);
+  if (r < 0) return Napi::Number::New(env, r);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(uint32_t{0}, Napi::Number::New(env, r));
+  result.Set(uint32_t{1}, AddressToJs(env, peer));
+  return result;
+}
+
+Napi::Value ConnectFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  core::SockAddr addr;
+  if (!ArgFd(info, 0, &fd) || !ArgAddress(info, 1, &addr)) return env.Undefined();
+  return Napi::Number::New(env, core::Connect(fd, addr));
+}
+
+Napi::Value NameFn(const Napi::CallbackInfo& info, bool peer) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  core::SockAddr addr;
+  const int err = peer ? core::GetPeerName(fd, &addr) : core::GetSockName(fd, &addr);
+  if (err != 0) {
+    ThrowSystemError(env, err, peer ? "getpeername" : "getsockname");
+    return env.Undefined();
+  }
+  return AddressToJs(env, addr);
+}
+
+Napi::Value GetSockNameFn(const Napi::CallbackInfo& info) { return NameFn(info, false); }
+Napi::Value GetPeerNameFn(const Napi::CallbackInfo& info) { return NameFn(info, true); }
+
+Napi::Value RecvFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int64_t size;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, 0, INT32_MAX, "size", &size)) return env.Undefined();
+  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(size));
+  const int64_t n = core::Recv(fd, buffer.Data(), static_cast<size_t>(size));
+  if (n < 0) return Napi::Number::New(env, static_cast<double>(n));
+  if (n == size) return buffer;
+  return Napi::Buffer<uint8_t>::Copy(env, buffer.Data(), static_cast<size_t>(n));
+}
+
+Napi::Value RecvIntoFn(const Napi::CallbackInfo& info) {
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(core::Recv(fd, data, len)));
+}
+
+Napi::Value SendFn(const Napi::CallbackInfo& info) {
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(core::Send(fd, data, len)));
+}
+
+Napi::Value SendVFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsArray()) {
+    ThrowInvalidArgument(env, "buffers must be an array of Buffers or TypedArrays");
+    return env.Undefined();
+  }
+  Napi::Array buffers = info[1].As<Napi::Array>();
+  uint32_t count = buffers.Length();
+  // Beyond IOV_MAX the kernel refuses the call: send the first IOV_MAX and let
+  // the partial count tell the caller where to resume.
+  if (count > IOV_MAX) count = IOV_MAX;
+  struct iovec stack_iov[64];
+  std::unique_ptr<struct iovec[]> heap_iov;
+  struct iovec* iov = stack_iov;
+  if (count > 64) {
+    heap_iov.reset(new struct iovec[count]);
+    iov = heap_iov.get();
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value item = buffers.Get(i);
+    if (!item.IsTypedArray()) {
+      ThrowInvalidArgument(env, "buffers must be an array of Buffers or TypedArrays");
+      return env.Undefined();
+    }
+    Napi::TypedArray array = item.As<Napi::TypedArray>();
+    iov[i].iov_base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    iov[i].iov_len = array.ByteLength();
+  }
+  return Napi::Number::New(env, static_cast<double>(core::SendV(fd, iov, static_cast<int>(count))));
+}
+
+Napi::Value ShutdownFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int64_t how;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, 0, 2, "how", &how)) return env.Undefined();
+  const int err = core::Shutdown(fd, static_cast<int>(how));
+  if (err != 0) ThrowSystemError(env, err, "shutdown");
+  return env.Undefined();
+}
+
+Napi::Value GetSockOptFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int level;
+  int opt;
+  if (!ArgFd(info, 0, &fd) || !ArgOption(info, 1, &level, &opt)) return env.Undefined();
+  int value = 0;
+  const int err = core::GetSockOptInt(fd, level, opt, &value);
+  if (err != 0) {
+    ThrowSystemError(env, err, "getsockopt");
+    return env.Undefined();
+  }
+  // SO_ERROR holds a positive errno; report it the library's way, negative.
+  if (level == SOL_SOCKET && opt == SO_ERROR) value = -value;
+  return Napi::Number::New(env, value);
+}
+
+Napi::Value SetSockOptFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int level;
+  int opt;
+  if (!ArgFd(info, 0, &fd) || !ArgOption(info, 1, &level, &opt)) return env.Undefined();
+  int64_t value;
+  if (info.Length() > 2 && info[2].IsBoolean()) {
+    value = info[2].As<Napi::Boolean>().Value() ? 1 : 0;
+  } else if (!ArgInt(info, 2, INT_MIN, INT_MAX, "value", &value)) {
+    return env.Undefined();
+  }
+  const int err = core::SetSockOptInt(fd, level, opt, static_cast<int>(value));
+  if (err != 0) ThrowSystemError(env, err, "setsockopt");
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitSockets(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New<SocketFn>(env, "socket"));
+  exports.Set("bind", Napi::Function::New<BindFn>(env, "bind"));
+  exports.Set("listen", Napi::Function::New<ListenFn>(env, "listen"));
+  exports.Set("accept", Napi::Function::New<AcceptFn>(env, "accept"));
+  exports.Set("connect", Napi::Function::New<ConnectFn>(env, "connect"));
+  exports.Set("getsockname", Napi::Function::New<GetSockNameFn>(env, "getsockname"));
+  exports.Set("getpeername", Napi::Function::New<GetPeerNameFn>(env, "getpeername"));
+  exports.Set("recv", Napi::Function::New<RecvFn>(env, "recv"));
+  exports.Set("recvInto", Napi::Function::New<RecvIntoFn>(env, "recvInto"));
+  exports.Set("send", Napi::Function::New<SendFn>(env, "send"));
+  exports.Set("sendv", Napi::Function::New<SendVFn>(env, "sendv"));
+  exports.Set("shutdown", Napi::Function::New<ShutdownFn>(env, "shutdown"));
+  exports.Set("getsockopt", Napi::Function::New<GetSockOptFn>(env, "getsockopt"));
+  exports.Set("setsockopt", Napi::Function::New<SetSockOptFn>(env, "setsockopt"));
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("AF_INET", Napi::Number::New(env, static_cast<int>(AF_INET)));
+  constants.Set("AF_INET6", Napi::Number::New(env, static_cast<int>(AF_INET6)));
+  constants.Set("AF_UNIX", Napi::Number::New(env, static_cast<int>(AF_UNIX)));
+  constants.Set("SOCK_STREAM", Napi::Number::New(env, static_cast<int>(SOCK_STREAM)));
+  constants.Set("SOCK_DGRAM", Napi::Number::New(env, static_cast<int>(SOCK_DGRAM)));
+  constants.Set("SOCK_SEQPACKET", Napi::Number::New(env, static_cast<int>(SOCK_SEQPACKET)));
+  constants.Set("SHUT_RD", Napi::Number::New(env, static_cast<int>(SHUT_RD)));
+  constants.Set("SHUT_WR", Napi::Number::New(env, static_cast<int>(SHUT_WR)));
+  constants.Set("SHUT_RDWR", Napi::Number::New(env, static_cast<int>(SHUT_RDWR)));
+  constants.Set("SOMAXCONN", Napi::Number::New(env, static_cast<int>(SOMAXCONN)));
+  exports.Set("socketConstants", constants);
+}
+
+}  // namespace js
+}  // namespace ioreactor
