@@ -12,7 +12,7 @@ import type { BackendName } from '../selectors/base-selector.js';
 import { availableBackends } from '../selectors/backends.js';
 import { isValidFd } from '../selectors/file-object.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
-import { Handle, TimerHandle } from './handle.js';
+import { Handle, TimerHandle, type TimerOwner } from './handle.js';
 import { TimerHeap } from './timer-heap.js';
 
 /** Options for {@link EventLoop}. */
@@ -136,7 +136,8 @@ export class EventLoop {
   #exceptionHandler: ExceptionHandler | null = null;
   #debug: boolean;
   #slowCallbackDuration: number;
-  #onTimerCancelled = (timer: TimerHandle): void => this.#timerCancelled(timer);
+  // Timers call back through this object rather than holding a closure each.
+  #timerOwner: TimerOwner = { timerCancelled: (timer) => this.#timerCancelled(timer) };
 
   /**
    * @throws {BackendUnsupportedError} for `poll` or `select`.
@@ -255,7 +256,7 @@ export class EventLoop {
     this.#checkOpen();
     checkTime(whenMs, 'whenMs');
     checkCallback(callback);
-    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#onTimerCancelled);
+    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner);
     this.#timers.push(timer);
     this.#liveTimers++;
     if (whenMs < this.#armedWhen) this.#arm(whenMs);
@@ -434,9 +435,8 @@ export class EventLoop {
   }
 
   #runHandle(handle: Handle, kind: string): void {
-    const callback = handle.callback;
+    const callback = handle.take();
     if (callback === null) return;
-    handle.callback = null;
     const start = this.#debug ? performance.now() : 0;
     try {
       callback();
@@ -511,7 +511,7 @@ export class EventLoop {
         this.#cancelledTimers--;
         continue;
       }
-      top.onCancelled = null;
+      top.owner = null;
       this.#liveTimers--;
       due.push(top);
     }
@@ -525,7 +525,7 @@ export class EventLoop {
     if (!this.#closed) this.#rearm();
   }
 
-  #timerCancelled(timer: TimerHandle): void {
+  #timerCancelled(_timer: TimerHandle): void {
     if (this.#closed) return;
     this.#liveTimers--;
     this.#cancelledTimers++;
@@ -539,7 +539,9 @@ export class EventLoop {
       this.#timers.compact();
       this.#cancelledTimers = 0;
     }
-    if (timer.whenMs === this.#armedWhen && this.#liveTimers > 0) this.#rearm();
+    // The native timer stays armed for the cancelled deadline: later timers keep the
+    // process alive anyway, and one early wake-up that re-arms is cheaper than a native
+    // call on every cancel.
   }
 
   #rearm(): void {
