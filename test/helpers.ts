@@ -6,6 +6,8 @@ import {
   type BackendName,
   type BaseSelector,
   EpollSelector,
+  EventLoop,
+  type EventLoopOptions,
   KqueueSelector,
   PollSelector,
   SelectSelector,
@@ -32,6 +34,7 @@ export function openFdCount(): number {
 export function useResources() {
   const fds = new Set<number>();
   const selectors: BaseSelector<unknown>[] = [];
+  const loops: EventLoop[] = [];
   let before = 0;
 
   beforeEach(() => {
@@ -40,6 +43,7 @@ export function useResources() {
 
   afterEach(() => {
     for (const sel of selectors.splice(0)) sel.close();
+    for (const loop of loops.splice(0)) loop.close();
     for (const fd of fds) {
       sys.close(fd);
     }
@@ -52,6 +56,11 @@ export function useResources() {
       const sel = new selectorClasses[backend]() as BaseSelector<TData>;
       selectors.push(sel as BaseSelector<unknown>);
       return sel;
+    },
+    loop(options?: EventLoopOptions): EventLoop {
+      const loop = new EventLoop(options);
+      loops.push(loop);
+      return loop;
     },
     socketpair(): [number, number] {
       const pair = sys.socketpair();
@@ -106,4 +115,45 @@ export function recv(fd: number, size: number): Buffer {
 
 export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Result of {@link runScript}. */
+export interface ScriptResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs CommonJS `code` in a fresh Node process with `io` (ioreactor) and `sys`
+ * (ioreactor/sys) in scope, loaded from the compiled dist/. For behaviour that involves
+ * process exit, uncaught exceptions or process-wide state.
+ */
+export async function runScript(
+  code: string,
+  { timeoutMs = 20_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ScriptResult> {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const root = path.resolve(__dirname, '..');
+  const prelude =
+    `const io = require(${JSON.stringify(path.join(root, 'dist/index.js'))});\n` +
+    `const sys = require(${JSON.stringify(path.join(root, 'dist/sys.js'))});\n`;
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['-e', prelude + code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(timer);
+  return { status, signal, stdout, stderr, ms: elapsedMs(start) };
 }

@@ -110,4 +110,48 @@ describe('worker threads', () => {
     expect(await exitCode(worker)).toBe(7);
     expect(openFdCount()).toBe(before);
   });
+
+  it('each worker has its own default EventLoop, and one exiting with it busy leaks nothing', async () => {
+    const before = openFdCount();
+    const workers = Array.from({ length: 3 }, () =>
+      runWorker(`
+        const loop = io.getEventLoop();
+        const [a, b] = sys.socketpair();
+        let reads = 0;
+        loop.addReader(a, (fd) => {
+          sys.read(fd, Buffer.alloc(8));
+          if (++reads < 100) sys.write(b, Buffer.from('x'));
+          else parentPort.postMessage({ reads, same: io.getEventLoop() === loop });
+        });
+        loop.callLater(60000, () => {});
+        sys.write(b, Buffer.from('x'));
+      `),
+    );
+    const results = await Promise.all(workers.map((w) => once(w, 'message')));
+    for (const [result] of results) expect(result).toEqual({ reads: 100, same: true });
+    // The loops still hold a reader and a timer: terminate them mid-flight.
+    const codes = await Promise.all(workers.map((w) => w.terminate()));
+    expect(codes).toEqual([1, 1, 1]);
+    // Each worker's socket pair is left open by design (2 fds each); its epoll fd is not.
+    expect(openFdCount()).toBeLessThanOrEqual(before + 2 * workers.length);
+  });
+
+  it('a worker whose loop is idle exits on its own, and process.exit() with a busy loop is clean', async () => {
+    const before = openFdCount();
+    const idle = runWorker(`
+      const loop = io.getEventLoop();
+      loop.callLater(20, () => parentPort.postMessage('fired'));
+    `);
+    const idleExit = exitCode(idle);
+    expect((await once(idle, 'message'))[0]).toBe('fired');
+    expect(await idleExit).toBe(0);
+    const busy = runWorker(`
+      const loop = io.getEventLoop();
+      const [a, b] = sys.socketpair();
+      loop.addReader(a, () => {});
+      loop.callLater(10, () => { sys.close(a); sys.close(b); process.exit(3); });
+    `);
+    expect(await exitCode(busy)).toBe(3);
+    expect(openFdCount()).toBe(before);
+  });
 });
