@@ -1,13 +1,15 @@
 // bench/echo runner: closed-loop TCP echo on loopback against three servers measured in
 // the same run: ioreactor's callback-level server, node:net, and a C epoll server.
 //
-// usage: npm run bench:echo [-- --quick] [-- --duration S] [-- --servers a,b]
+// usage: npm run bench:echo [-- --quick] [-- --duration S] [-- --servers a,b] [-- --syscalls]
 //
 // For each message size (64 B, 1 KiB) and connection count (10, 100, 1000) every server
 // is started pinned to CPU 0 and the C load generator pinned to CPU 1 (when taskset
 // exists). Reported per cell: msgs/s and p50/p99 latency in the measurement window, and
 // server CPU µs per echoed message (utime+stime from /proc/<pid>/stat over the whole
 // client run, divided by every message echoed in it), with ratios to node:net and to C.
+// With --syscalls, `perf stat` counts the server's recv/send/epoll system calls through
+// kernel tracepoints (no ptrace slowdown) and the table adds them per message.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -25,6 +27,8 @@ const serversArg = args.indexOf('--servers');
 const sizes = [64, 1024];
 const connectionCounts = quick ? [100] : [10, 100, 1000];
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const countSyscalls = args.includes('--syscalls');
+const syscallEvents = ['recvfrom', 'read', 'sendto', 'write', 'writev', 'epoll_wait', 'epoll_pwait', 'epoll_ctl'];
 const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
 
 const bin = path.join(root, 'build-bench');
@@ -79,6 +83,14 @@ async function startServer(name) {
 async function runCell(name, size, conns) {
   const { child, port } = await startServer(name);
   try {
+    const perf = countSyscalls
+      ? spawn('perf', ['stat', '-x', ',', '-e', syscallEvents.map((e) => `syscalls:sys_enter_${e}`).join(','), '-p', String(child.pid)], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : null;
+    let perfOut = '';
+    perf?.stderr.on('data', (d) => (perfOut += d));
+    if (perf) await new Promise((r) => setTimeout(r, 300)); // let perf attach
     const before = cpuTicks(child.pid);
     const [cmd, argv] = pinned(1, [
       path.join(bin, 'echo_client'), '127.0.0.1', String(port), String(conns), String(size),
@@ -89,6 +101,16 @@ async function runCell(name, size, conns) {
     if (r.status !== 0) throw new Error(`client failed against ${name}: ${r.stderr}`);
     const result = JSON.parse(r.stdout.trim());
     result.cpuUsPerMsg = (((after - before) / clockTicks) * 1e6) / result.total_msgs;
+    if (perf) {
+      perf.kill('SIGINT');
+      await new Promise((resolve) => perf.on('close', resolve));
+      result.syscalls = {};
+      for (const line of perfOut.split('\n')) {
+        const [count, , event] = line.split(',');
+        const name = event?.replace('syscalls:sys_enter_', '');
+        if (name && /^\d+$/.test(count ?? '')) result.syscalls[name] = Number(count) / result.total_msgs;
+      }
+    }
     return result;
   } finally {
     child.kill('SIGTERM');
@@ -129,6 +151,14 @@ for (const size of sizes) {
         'CPU µs/msg': r.cpuUsPerMsg.toFixed(2),
         'vs node:net': results['node:net'] ? (r.cpuUsPerMsg / results['node:net'].cpuUsPerMsg).toFixed(2) : '-',
         'vs C': results['c-epoll'] ? (r.cpuUsPerMsg / results['c-epoll'].cpuUsPerMsg).toFixed(2) : '-',
+        ...(r.syscalls
+          ? {
+              'recv/msg': ((r.syscalls.recvfrom ?? 0) + (r.syscalls.read ?? 0)).toFixed(2),
+              'send/msg': ((r.syscalls.sendto ?? 0) + (r.syscalls.write ?? 0) + (r.syscalls.writev ?? 0)).toFixed(2),
+              'epoll_wait/msg': ((r.syscalls.epoll_wait ?? 0) + (r.syscalls.epoll_pwait ?? 0)).toFixed(3),
+              'epoll_ctl/msg': (r.syscalls.epoll_ctl ?? 0).toFixed(3),
+            }
+          : {}),
       });
     }
   }
