@@ -15,4 +15,13 @@ describe('examples', () => {
     });
     expect(out).toContain('echoed 7160 bytes, received 7160 bytes over 4 connections');
   });
+
+  it('loop-echo serves a node:net client from the EventLoop', () => {
+    const out = execFileSync(tsx, [path.join(root, 'examples', 'loop-echo.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out).toContain('1000 round trips of 1024 bytes echoed; fds still registered: 0');
+  });
 });
