@@ -74,7 +74,10 @@ export class NotRegisteredError extends IoreactorError {
 }
 Object.defineProperty(NotRegisteredError.prototype, 'name', { value: 'NotRegisteredError' });
 
-/** The object (a selector) was used after `close()`. */
+/**
+ * The object (a selector, loop or socket) was used after `close()`, or was closed while an
+ * operation waited on it.
+ */
 export class ClosedError extends IoreactorError {
   declare readonly code: 'IOR_ERR_CLOSED';
   constructor(message: string) {
@@ -113,6 +116,111 @@ export class BackendUnsupportedError extends IoreactorError {
 }
 Object.defineProperty(BackendUnsupportedError.prototype, 'name', { value: 'BackendUnsupportedError' });
 
+/**
+ * An operation or task was cancelled (`Task.cancel()`, a cancelled `Future`, a task group
+ * cancelling its other children).
+ */
+export class CancelledError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_CANCELLED';
+  constructor(message = 'The operation was cancelled', options?: ErrorOptions) {
+    super('IOR_ERR_CANCELLED', message, options);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_CANCELLED'));
+  }
+}
+Object.defineProperty(CancelledError.prototype, 'name', { value: 'CancelledError' });
+
+/** A `timeout()` / `timeoutAt()` deadline passed. */
+export class TimeoutError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_TIMEOUT';
+  constructor(message = 'The operation timed out', options?: ErrorOptions) {
+    super('IOR_ERR_TIMEOUT', message, options);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_TIMEOUT'));
+  }
+}
+Object.defineProperty(TimeoutError.prototype, 'name', { value: 'TimeoutError' });
+
+/**
+ * A call came at the wrong time: `Future.result()` before it is done, setting a result
+ * twice, releasing an unlocked `Lock`, creating a task in a finished `TaskGroup`.
+ */
+export class InvalidStateError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_INVALID_STATE';
+  constructor(message: string) {
+    super('IOR_ERR_INVALID_STATE', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_INVALID_STATE'));
+  }
+}
+Object.defineProperty(InvalidStateError.prototype, 'name', { value: 'InvalidStateError' });
+
+/** A second task waited for the same readiness of the same fd. */
+export class BusyResourceError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_BUSY';
+  constructor(message: string) {
+    super('IOR_ERR_BUSY', message);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_BUSY'));
+  }
+}
+Object.defineProperty(BusyResourceError.prototype, 'name', { value: 'BusyResourceError' });
+
+/** One child of a task group and how it failed. */
+export interface TaskFailure {
+  /** The child task's name. */
+  name: string;
+  /** What it threw. */
+  error: unknown;
+}
+
+/** Several children of a `TaskGroup` failed; `failures` names each one. */
+export class TaskGroupError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_TASK_GROUP';
+  /** Every failed child, in the order they failed. */
+  readonly failures: readonly TaskFailure[];
+  /** The errors alone, as in `AggregateError.errors`. */
+  readonly errors: readonly unknown[];
+
+  constructor(failures: readonly TaskFailure[]) {
+    const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    super(
+      'IOR_ERR_TASK_GROUP',
+      `${failures.length} task${failures.length === 1 ? '' : 's'} failed: ` +
+        failures.map((f) => `'${f.name}' (${describe(f.error)})`).join('; '),
+    );
+    this.failures = Object.freeze([...failures]);
+    this.errors = Object.freeze(failures.map((f) => f.error));
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_TASK_GROUP'));
+  }
+}
+Object.defineProperty(TaskGroupError.prototype, 'name', { value: 'TaskGroupError' });
+
+/**
+ * `sockSendAll` / `Socket.sendAll` was cancelled after part of the data went out;
+ * `bytesSent` says how much. (When nothing was sent, the cancellation reason itself is
+ * thrown: the operation did not happen.)
+ */
+export class PartialSendError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_PARTIAL_SEND';
+  /** Bytes that went out before the operation stopped. */
+  readonly bytesSent: number;
+  constructor(bytesSent: number, cause: unknown) {
+    super('IOR_ERR_PARTIAL_SEND', `sendAll stopped after ${bytesSent} bytes`, { cause });
+    this.bytesSent = bytesSent;
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, brandOf('IOR_ERR_PARTIAL_SEND'));
+  }
+}
+Object.defineProperty(PartialSendError.prototype, 'name', { value: 'PartialSendError' });
+
 let errorMap: Map<number, [string, string]> | undefined;
 
 /** Node's errno table (`util.getSystemErrorMap()`), keyed by negative errno on Unix. */
@@ -133,6 +241,8 @@ export class SystemError extends IoreactorError {
   readonly errno: number;
   /** The system call that failed, e.g. `'epoll_ctl'`. */
   readonly syscall: string;
+  /** For `sockSendAll`/`sendAll`: bytes that went out before the failure. */
+  bytesSent?: number;
 
   /**
    * @param errno - the error number, negative as returned by the native layer (a

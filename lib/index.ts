@@ -3,11 +3,18 @@ export {
   AlreadyRegisteredError,
   BackendUnavailableError,
   BackendUnsupportedError,
+  BusyResourceError,
+  CancelledError,
   ClosedError,
   InvalidArgumentError,
+  InvalidStateError,
   IoreactorError,
   NotRegisteredError,
+  PartialSendError,
   SystemError,
+  type TaskFailure,
+  TaskGroupError,
+  TimeoutError,
 } from './errors.js';
 export { BaseSelector, type BackendName, type SelectResult } from './selectors/base-selector.js';
 export {
@@ -30,3 +37,21 @@ export {
   type IoCallback,
 } from './loop/event-loop.js';
 export { Handle, TimerHandle } from './loop/handle.js';
+export { type ConnectAddress, type OpOptions, type SocketLike } from './net/socket-ops.js';
+export { type BindAddress, Socket, type SocketFamily, type SocketOptions, type SocketType } from './net/socket.js';
+export { BrokenBarrierError, Barrier } from './sync/barrier.js';
+export { BoundedSemaphore, Condition, Event, Lock, Semaphore, type WaitOptions } from './sync/lock.js';
+export {
+  type Compare,
+  LifoQueue,
+  PriorityQueue,
+  Queue,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+} from './sync/queue.js';
+export { type DoneCallback, Future } from './tasks/future.js';
+export { run } from './tasks/run.js';
+export { createTask, Task, type TaskFunction, type TaskOptions } from './tasks/task.js';
+export { TaskGroup, type TaskGroupOptions } from './tasks/task-group.js';
+export { asCompleted, shield, type SignalOptions, sleep, timeout, timeoutAt } from './tasks/time.js';

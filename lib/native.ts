@@ -65,6 +65,9 @@ export interface NativeBinding {
   send(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
   sendv(fd: number, buffers: readonly ArrayBufferView[]): number;
   shutdown(fd: number, how: number): void;
+  recvFrom(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): [number, import('./sys/socket.js').SocketAddress] | number;
+  sendTo(fd: number, address: object, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  sendFile(outFd: number, inFd: number, offset: number, count: number): number;
   getsockopt(fd: number, option: string): number;
   setsockopt(fd: number, option: string, value: number | boolean): void;
   readonly socketConstants: Readonly<Record<

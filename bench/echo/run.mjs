@@ -35,6 +35,7 @@ const bin = path.join(root, 'build-bench');
 const servers = {
   ioreactor: [process.execPath, path.join(here, 'server-ioreactor.mjs')],
   'node:net': [process.execPath, path.join(here, 'server-net.mjs')],
+  coroutine: [process.execPath, path.join(here, 'server-coroutine.mjs')],
   'c-epoll': [path.join(bin, 'echo_server_epoll')],
 };
 const selected = serversArg >= 0 ? args[serversArg + 1].split(',') : Object.keys(servers);

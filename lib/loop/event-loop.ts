@@ -13,6 +13,11 @@ import { availableBackends } from '../selectors/backends.js';
 import { isValidFd } from '../selectors/file-object.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
 import { Handle, TimerHandle, type TimerOwner } from './handle.js';
+import { IoWaiters } from './io-waiters.js';
+import * as ops from '../net/socket-ops.js';
+import type { ConnectAddress, OpOptions, SocketLike } from '../net/socket-ops.js';
+import { Socket } from '../net/socket.js';
+import type { SocketAddress } from '../sys/socket.js';
 import { TimerHeap } from './timer-heap.js';
 
 /** Options for {@link EventLoop}. */
@@ -136,6 +141,7 @@ export class EventLoop {
   #exceptionHandler: ExceptionHandler | null = null;
   #debug: boolean;
   #slowCallbackDuration: number;
+  #waitsObject: IoWaiters | null = null;
   // Timers call back through this object rather than holding a closure each.
   #timerOwner: TimerOwner = { timerCancelled: (timer) => this.#timerCancelled(timer) };
 
@@ -304,6 +310,133 @@ export class EventLoop {
   }
 
   /**
+   * Resolves when `fd` is readable. One task at a time may wait per fd and direction.
+   *
+   * @throws {BusyResourceError} if another wait is pending; the signal's reason if
+   *   aborted (the registration is removed); {@link ClosedError} if `notifyClosing(fd)`
+   *   or `close()` happens meanwhile.
+   */
+  waitReadable(fd: number, options: OpOptions = {}): Promise<void> {
+    this.#checkOpen();
+    return this.#waits.wait(checkFd(fd), true, options.signal);
+  }
+
+  /** Resolves when `fd` is writable; see {@link EventLoop.waitReadable}. */
+  waitWritable(fd: number, options: OpOptions = {}): Promise<void> {
+    this.#checkOpen();
+    return this.#waits.wait(checkFd(fd), false, options.signal);
+  }
+
+  /**
+   * The close protocol for an fd used with the awaitable operations: wakes their waiters
+   * with {@link ClosedError} and unregisters the fd. Call it before closing a raw fd
+   * (`Socket.close()` does).
+   */
+  notifyClosing(fd: number): void {
+    checkFd(fd);
+    this.#waitsObject?.notifyClosing(fd);
+  }
+
+  /** Receives up to `size` bytes from a socket (empty at end of stream). */
+  sockRecv(sock: SocketLike, size: number, options: OpOptions = {}): Promise<Buffer> {
+    this.#checkOpen();
+    return ops.recv(this.#waits, ops.fdOf(sock), size, options.signal);
+  }
+
+  /** Receives into `buffer`; resolves with the byte count (0 at end of stream). */
+  sockRecvInto(sock: SocketLike, buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
+    this.#checkOpen();
+    if (!ArrayBuffer.isView(buffer)) throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
+    return ops.recvInto(this.#waits, ops.fdOf(sock), buffer, options.signal);
+  }
+
+  /**
+   * Sends all of `data`, waiting for writability as needed. If it is cancelled after part
+   * of the data went out it throws `PartialSendError` with `bytesSent`; an OS error carries
+   * `bytesSent` too.
+   */
+  sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
+    this.#checkOpen();
+    if (!ArrayBuffer.isView(data)) throw new InvalidArgumentError('data must be a Buffer, TypedArray or DataView');
+    return ops.sendAll(this.#waits, ops.fdOf(sock), data, options.signal);
+  }
+
+  /**
+   * Accepts a connection: a {@link Socket} (non-blocking, close-on-exec) and the peer's
+   * address. At the open-file limit (EMFILE/ENFILE) it backs off and retries instead of
+   * spinning; pending connections are accepted once fds are free again.
+   */
+  async sockAccept(sock: SocketLike, options: OpOptions = {}): Promise<[Socket, SocketAddress]> {
+    this.#checkOpen();
+    const [fd, address] = await ops.accept(
+      this.#waits,
+      ops.fdOf(sock),
+      (ms, signal) => this.#sleep(ms, signal),
+      options.signal,
+    );
+    const family = address.family === 'IPv4' || address.family === 'IPv6' || address.family === 'unix' ? address.family : 'IPv4';
+    return [new Socket({ fd, family, type: 'stream', loop: this }), address];
+  }
+
+  /** Connects a socket; host names (`{ host, port }`) are resolved with `node:dns`. */
+  sockConnect(sock: SocketLike, address: ConnectAddress, options: OpOptions = {}): Promise<void> {
+    this.#checkOpen();
+    return ops.connect(this.#waits, ops.fdOf(sock), address, options.signal);
+  }
+
+  /** Receives one datagram of at most `size` bytes and its sender's address. */
+  sockRecvFrom(sock: SocketLike, size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
+    this.#checkOpen();
+    return ops.recvFrom(this.#waits, ops.fdOf(sock), size, options.signal);
+  }
+
+  /** Sends one datagram to `address`; resolves with the bytes sent. */
+  sockSendTo(sock: SocketLike, data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
+    this.#checkOpen();
+    return ops.sendTo(this.#waits, ops.fdOf(sock), data, address, options.signal);
+  }
+
+  /**
+   * Sends `count` bytes (default: to end of file) of file `fileFd` from `offset` with
+   * sendfile(2), falling back to read + send where sendfile cannot be used.
+   *
+   * @returns the bytes sent.
+   */
+  sockSendFile(
+    sock: SocketLike,
+    fileFd: number,
+    options: OpOptions & { offset?: number; count?: number } = {},
+  ): Promise<number> {
+    this.#checkOpen();
+    return ops.sendFile(this.#waits, ops.fdOf(sock), fileFd, options.offset ?? 0, options.count, options.signal);
+  }
+
+  /** Number of fds the awaitable operations are watching or waiting on. */
+  get waitingFds(): number {
+    return this.#waitsObject?.size ?? 0;
+  }
+
+  get #waits(): IoWaiters {
+    this.#waitsObject ??= new IoWaiters(this);
+    return this.#waitsObject;
+  }
+
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        timer.cancel();
+        reject(signal!.reason);
+      };
+      const timer = this.callLater(ms, () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
    * Releases everything: registrations (the fds themselves stay open), timers, pending
    * callbacks, the kernel object and the libuv handles. Idempotent. May be called from a
    * callback; the rest of that batch is dropped.
@@ -316,6 +449,7 @@ export class EventLoop {
         { type: 'IoreactorWarning', code: 'IOR_WARN_FDS_AT_CLOSE' },
       );
     }
+    this.#waitsObject?.closeAll();
     this.#closed = true;
     this.#fds.clear();
     this.#ready = [];

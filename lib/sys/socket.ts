@@ -191,3 +191,40 @@ export function getsockopt(fd: number, option: SocketOption): number {
 export function setsockopt(fd: number, option: SocketOption, value: number | boolean): void {
   native.setsockopt(checkFd(fd), option, value);
 }
+
+/**
+ * Receives one datagram into `buffer[offset, offset + length)`.
+ *
+ * @returns `[bytes, senderAddress]`, or a negative errno (`errno.EAGAIN`, …).
+ */
+export function recvFrom(
+  fd: number,
+  buffer: ArrayBufferView,
+  offset?: number,
+  length?: number,
+): [number, SocketAddress] | number {
+  return native.recvFrom(checkFd(fd), buffer, offset, length);
+}
+
+/** Sends one datagram to `address`. @returns bytes sent or a negative errno. */
+export function sendTo(
+  fd: number,
+  address: SocketAddress,
+  buffer: ArrayBufferView,
+  offset?: number,
+  length?: number,
+): number {
+  return native.sendTo(checkFd(fd), checkAddress(address), buffer, offset, length);
+}
+
+/**
+ * sendfile(2): sends up to `count` bytes of file `inFd` from `offset` without copying
+ * through user space.
+ *
+ * @returns bytes sent, or a negative errno: `errno.EAGAIN`; `errno.ENOSYS` where the
+ *   system has no usable sendfile (use read + send instead); `errno.EINVAL` for a source
+ *   that cannot be mapped.
+ */
+export function sendFile(outFd: number, inFd: number, offset: number, count: number): number {
+  return native.sendFile(checkFd(outFd), checkFd(inFd), offset, count);
+}

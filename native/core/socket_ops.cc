@@ -14,6 +14,10 @@
 
 #include "fd_ops.h"
 
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#endif
+
 namespace ioreactor {
 namespace core {
 namespace {
@@ -186,6 +190,44 @@ int64_t SendV(int fd, const struct iovec* iov, int count) {
     n = sendmsg(fd, &msg, kSendFlags);
   } while (n < 0 && errno == EINTR);
   return n < 0 ? -errno : static_cast<int64_t>(n);
+}
+
+int64_t RecvFrom(int fd, void* buf, size_t len, SockAddr* from) {
+  from->len = sizeof(from->storage);
+  ssize_t n;
+  do {
+    n = recvfrom(fd, buf, len, 0, reinterpret_cast<struct sockaddr*>(&from->storage), &from->len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : static_cast<int64_t>(n);
+}
+
+int64_t SendTo(int fd, const void* buf, size_t len, const SockAddr& to) {
+  ssize_t n;
+  do {
+    n = sendto(fd, buf, len, kSendFlags, reinterpret_cast<const struct sockaddr*>(&to.storage), to.len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : static_cast<int64_t>(n);
+}
+
+int64_t SendFile(int out_fd, int in_fd, int64_t* offset, size_t count) {
+#if defined(__linux__)
+  off_t off = static_cast<off_t>(*offset);
+  ssize_t n;
+  do {
+    n = sendfile(out_fd, in_fd, &off, count);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  *offset = static_cast<int64_t>(off);
+  return static_cast<int64_t>(n);
+#else
+  // macOS and the BSDs have sendfile with other signatures and rules; the
+  // caller falls back to read + send.
+  (void)out_fd;
+  (void)in_fd;
+  (void)offset;
+  (void)count;
+  return -ENOSYS;
+#endif
 }
 
 int Shutdown(int fd, int how) {

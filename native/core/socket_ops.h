@@ -41,6 +41,13 @@ int64_t Recv(int fd, void* buf, size_t len);
 int64_t Send(int fd, const void* buf, size_t len);
 /// sendmsg(2) of several buffers (MSG_NOSIGNAL): bytes or -errno.
 int64_t SendV(int fd, const struct iovec* iov, int count);
+/// recvfrom(2): bytes or -errno; `from` receives the sender's address.
+int64_t RecvFrom(int fd, void* buf, size_t len, SockAddr* from);
+/// sendto(2) (MSG_NOSIGNAL): bytes or -errno.
+int64_t SendTo(int fd, const void* buf, size_t len, const SockAddr& to);
+/// sendfile(2) from `in_fd` at *offset (advanced by what was sent): bytes or
+/// -errno; -ENOSYS where the system has no usable sendfile.
+int64_t SendFile(int out_fd, int in_fd, int64_t* offset, size_t count);
 int Shutdown(int fd, int how);
 int GetSockOptInt(int fd, int level, int name, int* value);
 int SetSockOptInt(int fd, int level, int name, int value);

@@ -329,6 +329,51 @@ Napi::Value SendVFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(core::SendV(fd, iov, static_cast<int>(count))));
 }
 
+// (fd, buf, offset?, length?) -> [bytes, address] or -errno.
+Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return env.Undefined();
+  core::SockAddr from;
+  const int64_t n = core::RecvFrom(fd, data, len, &from);
+  if (n < 0) return Napi::Number::New(env, static_cast<double>(n));
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(uint32_t{0}, Napi::Number::New(env, static_cast<double>(n)));
+  result.Set(uint32_t{1}, AddressToJs(env, from));
+  return result;
+}
+
+// (fd, address, buf, offset?, length?) -> bytes or -errno.
+Napi::Value SendToFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  core::SockAddr to;
+  uint8_t* data;
+  size_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgAddress(info, 1, &to) || !ArgBytes(info, 2, &data, &len)) {
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(core::SendTo(fd, data, len, to)));
+}
+
+// (outFd, inFd, offset, count) -> bytes or -errno (-ENOSYS: no sendfile here).
+Napi::Value SendFileFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int out_fd;
+  int in_fd;
+  int64_t offset;
+  int64_t count;
+  if (!ArgFd(info, 0, &out_fd) || !ArgFd(info, 1, &in_fd) ||
+      !ArgInt(info, 2, 0, INT64_C(1) << 53, "offset", &offset) ||
+      !ArgInt(info, 3, 0, INT64_C(1) << 53, "count", &count)) {
+    return env.Undefined();
+  }
+  return Napi::Number::New(
+      env, static_cast<double>(core::SendFile(out_fd, in_fd, &offset, static_cast<size_t>(count))));
+}
+
 Napi::Value ShutdownFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
@@ -388,6 +433,9 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("send", Napi::Function::New<SendFn>(env, "send"));
   exports.Set("sendv", Napi::Function::New<SendVFn>(env, "sendv"));
   exports.Set("shutdown", Napi::Function::New<ShutdownFn>(env, "shutdown"));
+  exports.Set("recvFrom", Napi::Function::New<RecvFromFn>(env, "recvFrom"));
+  exports.Set("sendTo", Napi::Function::New<SendToFn>(env, "sendTo"));
+  exports.Set("sendFile", Napi::Function::New<SendFileFn>(env, "sendFile"));
   exports.Set("getsockopt", Napi::Function::New<GetSockOptFn>(env, "getsockopt"));
   exports.Set("setsockopt", Napi::Function::New<SetSockOptFn>(env, "setsockopt"));
   Napi::Object constants = Napi::Object::New(env);

@@ -1,0 +1,169 @@
+/**
+ * Readiness as promises: at most one waiter per fd and direction, on top of the loop's
+ * readers and writers. A registration stays armed after a waiter is woken, because the
+ * next operation on a busy socket usually waits again at once; it is disarmed when it
+ * fires with nobody waiting, when a wait is cancelled, or by notifyClosing(fd). This
+ * saves two epoll_ctl calls per message on a request/response connection.
+ */
+import { BusyResourceError, ClosedError } from '../errors.js';
+import type { EventLoop } from './event-loop.js';
+
+interface Waiter {
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Per-fd state of the coroutine layer. */
+export interface FdWaits {
+  reader: Waiter | null;
+  writer: Waiter | null;
+  readArmed: boolean;
+  writeArmed: boolean;
+  /** A short read showed the socket drained: wait for readiness before the next recv. */
+  drained: boolean;
+}
+
+export class IoWaiters {
+  #loop: EventLoop;
+  #fds = new Map<number, FdWaits>();
+  #onReadable = (fd: number): void => this.#fire(fd, true);
+  #onWritable = (fd: number): void => this.#fire(fd, false);
+
+  constructor(loop: EventLoop) {
+    this.#loop = loop;
+  }
+
+  /** The state of fd, created on first use. */
+  state(fd: number): FdWaits {
+    let state = this.#fds.get(fd);
+    if (state === undefined) {
+      state = { reader: null, writer: null, readArmed: false, writeArmed: false, drained: false };
+      this.#fds.set(fd, state);
+    }
+    return state;
+  }
+
+  /** Number of fds with a waiter or an armed registration. */
+  get size(): number {
+    return this.#fds.size;
+  }
+
+  /**
+   * Resolves when fd is readable (`read`) or writable.
+   *
+   * @throws {BusyResourceError} if another task already waits for the same thing.
+   * @throws the signal's reason when aborted; the registration is then removed.
+   */
+  wait(fd: number, read: boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const state = this.state(fd);
+    if ((read ? state.reader : state.writer) !== null) {
+      return Promise.reject(
+        new BusyResourceError(`Another task is already waiting for fd ${fd} to become ${read ? 'readable' : 'writable'}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      try {
+        if (read && !state.readArmed) {
+          this.#loop.addReader(fd, this.#onReadable);
+          state.readArmed = true;
+        } else if (!read && !state.writeArmed) {
+          this.#loop.addWriter(fd, this.#onWritable);
+          state.writeArmed = true;
+        }
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      if (read) state.reader = waiter;
+      else state.writer = waiter;
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#abort(fd, read, waiter);
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+    }).catch((error: unknown) => {
+      // A failed addReader (EPERM, EBADF) must not leave half a state behind.
+      this.#forgetIfIdle(fd);
+      throw error;
+    });
+  }
+
+  /**
+   * The close protocol (Trio's notify_closing): wake every waiter on fd with
+   * {@link ClosedError}, unregister it, and forget its state. Call before closing fd.
+   */
+  notifyClosing(fd: number): void {
+    const state = this.#fds.get(fd);
+    if (state === undefined) return;
+    this.#fds.delete(fd);
+    if (state.readArmed && !this.#loop.closed) this.#loop.removeReader(fd);
+    if (state.writeArmed && !this.#loop.closed) this.#loop.removeWriter(fd);
+    const error = new ClosedError(`fd ${fd} was closed while an operation waited on it`);
+    for (const waiter of [state.reader, state.writer]) {
+      if (waiter === null) continue;
+      this.#detach(waiter);
+      waiter.reject(error);
+    }
+  }
+
+  /** Rejects every waiter (the loop is closing). */
+  closeAll(): void {
+    for (const fd of [...this.#fds.keys()]) this.notifyClosing(fd);
+  }
+
+  #fire(fd: number, read: boolean): void {
+    const state = this.#fds.get(fd);
+    if (state === undefined) return;
+    if (read) state.drained = false;
+    const waiter = read ? state.reader : state.writer;
+    if (waiter === null) {
+      // Armed but nobody waits: disarm, so a busy fd does not spin the loop.
+      if (read) {
+        this.#loop.removeReader(fd);
+        state.readArmed = false;
+      } else {
+        this.#loop.removeWriter(fd);
+        state.writeArmed = false;
+      }
+      this.#forgetIfIdle(fd);
+      return;
+    }
+    if (read) state.reader = null;
+    else state.writer = null;
+    this.#detach(waiter);
+    waiter.resolve();
+  }
+
+  #abort(fd: number, read: boolean, waiter: Waiter): void {
+    const state = this.#fds.get(fd);
+    if (state === undefined) return;
+    if (read && state.reader === waiter) {
+      state.reader = null;
+      if (state.readArmed && !this.#loop.closed) this.#loop.removeReader(fd);
+      state.readArmed = false;
+    } else if (!read && state.writer === waiter) {
+      state.writer = null;
+      if (state.writeArmed && !this.#loop.closed) this.#loop.removeWriter(fd);
+      state.writeArmed = false;
+    } else {
+      return;
+    }
+    this.#forgetIfIdle(fd);
+    waiter.reject(waiter.signal!.reason);
+  }
+
+  #detach(waiter: Waiter): void {
+    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    waiter.onAbort = undefined;
+  }
+
+  #forgetIfIdle(fd: number): void {
+    const state = this.#fds.get(fd);
+    if (state && state.reader === null && state.writer === null && !state.readArmed && !state.writeArmed) {
+      this.#fds.delete(fd);
+    }
+  }
+}
