@@ -316,13 +316,13 @@ export class EventLoop {
    *   aborted (the registration is removed); {@link ClosedError} if `notifyClosing(fd)`
    *   or `close()` happens meanwhile.
    */
-  waitReadable(fd: number, options: OpOptions = {}): Promise<void> {
+  async waitReadable(fd: number, options: OpOptions = {}): Promise<void> {
     this.#checkOpen();
     return this.#waits.wait(checkFd(fd), true, options.signal);
   }
 
   /** Resolves when `fd` is writable; see {@link EventLoop.waitReadable}. */
-  waitWritable(fd: number, options: OpOptions = {}): Promise<void> {
+  async waitWritable(fd: number, options: OpOptions = {}): Promise<void> {
     this.#checkOpen();
     return this.#waits.wait(checkFd(fd), false, options.signal);
   }
@@ -338,13 +338,13 @@ export class EventLoop {
   }
 
   /** Receives up to `size` bytes from a socket (empty at end of stream). */
-  sockRecv(sock: SocketLike, size: number, options: OpOptions = {}): Promise<Buffer> {
+  async sockRecv(sock: SocketLike, size: number, options: OpOptions = {}): Promise<Buffer> {
     this.#checkOpen();
     return ops.recv(this.#waits, ops.fdOf(sock), size, options.signal);
   }
 
   /** Receives into `buffer`; resolves with the byte count (0 at end of stream). */
-  sockRecvInto(sock: SocketLike, buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
+  async sockRecvInto(sock: SocketLike, buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
     this.#checkOpen();
     if (!ArrayBuffer.isView(buffer)) throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
     return ops.recvInto(this.#waits, ops.fdOf(sock), buffer, options.signal);
@@ -355,7 +355,7 @@ export class EventLoop {
    * of the data went out it throws `PartialSendError` with `bytesSent`; an OS error carries
    * `bytesSent` too.
    */
-  sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
+  async sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
     this.#checkOpen();
     if (!ArrayBuffer.isView(data)) throw new InvalidArgumentError('data must be a Buffer, TypedArray or DataView');
     return ops.sendAll(this.#waits, ops.fdOf(sock), data, options.signal);
@@ -379,19 +379,19 @@ export class EventLoop {
   }
 
   /** Connects a socket; host names (`{ host, port }`) are resolved with `node:dns`. */
-  sockConnect(sock: SocketLike, address: ConnectAddress, options: OpOptions = {}): Promise<void> {
+  async sockConnect(sock: SocketLike, address: ConnectAddress, options: OpOptions = {}): Promise<void> {
     this.#checkOpen();
     return ops.connect(this.#waits, ops.fdOf(sock), address, options.signal);
   }
 
   /** Receives one datagram of at most `size` bytes and its sender's address. */
-  sockRecvFrom(sock: SocketLike, size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
+  async sockRecvFrom(sock: SocketLike, size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
     this.#checkOpen();
     return ops.recvFrom(this.#waits, ops.fdOf(sock), size, options.signal);
   }
 
   /** Sends one datagram to `address`; resolves with the bytes sent. */
-  sockSendTo(sock: SocketLike, data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
+  async sockSendTo(sock: SocketLike, data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
     this.#checkOpen();
     return ops.sendTo(this.#waits, ops.fdOf(sock), data, address, options.signal);
   }
@@ -402,7 +402,7 @@ export class EventLoop {
    *
    * @returns the bytes sent.
    */
-  sockSendFile(
+  async sockSendFile(
     sock: SocketLike,
     fileFd: number,
     options: OpOptions & { offset?: number; count?: number } = {},
@@ -411,9 +411,9 @@ export class EventLoop {
     return ops.sendFile(this.#waits, ops.fdOf(sock), fileFd, options.offset ?? 0, options.count, options.signal);
   }
 
-  /** Number of fds the awaitable operations are watching or waiting on. */
+  /** Number of fds an awaitable operation is waiting on. */
   get waitingFds(): number {
-    return this.#waitsObject?.size ?? 0;
+    return this.#waitsObject?.waiting ?? 0;
   }
 
   get #waits(): IoWaiters {

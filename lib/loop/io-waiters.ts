@@ -45,9 +45,11 @@ export class IoWaiters {
     return state;
   }
 
-  /** Number of fds with a waiter or an armed registration. */
-  get size(): number {
-    return this.#fds.size;
+  /** Number of fds with a pending waiter. */
+  get waiting(): number {
+    let n = 0;
+    for (const state of this.#fds.values()) if (state.reader !== null || state.writer !== null) n++;
+    return n;
   }
 
   /**

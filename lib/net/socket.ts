@@ -108,22 +108,26 @@ export class Socket implements Disposable, AsyncDisposable {
   }
 
   /** Connects; host names are resolved with `node:dns`. */
-  connect(address: ConnectAddress, options: OpOptions = {}): Promise<void> {
+  async connect(address: ConnectAddress, options: OpOptions = {}): Promise<void> {
+    this.#open();
     return this.#loop.sockConnect(this, address, options);
   }
 
   /** Accepts a connection: a new Socket and the peer's address. */
-  accept(options: OpOptions = {}): Promise<[Socket, SocketAddress]> {
+  async accept(options: OpOptions = {}): Promise<[Socket, SocketAddress]> {
+    this.#open();
     return this.#loop.sockAccept(this, options);
   }
 
   /** Receives up to `size` bytes (empty at end of stream). */
-  recv(size: number, options: OpOptions = {}): Promise<Buffer> {
+  async recv(size: number, options: OpOptions = {}): Promise<Buffer> {
+    this.#open();
     return this.#loop.sockRecv(this, size, options);
   }
 
   /** Receives into `buffer`; resolves with the byte count (0 at end of stream). */
-  recvInto(buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
+  async recvInto(buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
+    this.#open();
     return this.#loop.sockRecvInto(this, buffer, options);
   }
 
@@ -139,17 +143,20 @@ export class Socket implements Disposable, AsyncDisposable {
   }
 
   /** Sends all of `data`. On cancellation after a partial send, throws `PartialSendError`. */
-  sendAll(data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
+  async sendAll(data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
+    this.#open();
     return this.#loop.sockSendAll(this, data, options);
   }
 
   /** Receives one datagram of at most `size` bytes and its sender. */
-  recvFrom(size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
+  async recvFrom(size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
+    this.#open();
     return this.#loop.sockRecvFrom(this, size, options);
   }
 
   /** Sends one datagram. */
-  sendTo(data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
+  async sendTo(data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
+    this.#open();
     return this.#loop.sockSendTo(this, data, address, options);
   }
 
