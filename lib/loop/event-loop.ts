@@ -344,10 +344,16 @@ export class EventLoop {
   }
 
   /** Receives into `buffer`; resolves with the byte count (0 at end of stream). */
-  async sockRecvInto(sock: SocketLike, buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
-    this.#checkOpen();
-    if (!ArrayBuffer.isView(buffer)) throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
-    return ops.recvInto(this.#waits, ops.fdOf(sock), buffer, options.signal);
+  sockRecvInto(sock: SocketLike, buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
+    // Not an async function: on the per-message path one Promise layer fewer matters.
+    // Argument errors still arrive as rejections.
+    try {
+      this.#checkOpen();
+      if (!ArrayBuffer.isView(buffer)) throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
+      return ops.recvInto(this.#waits, ops.fdOf(sock), buffer, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -355,10 +361,14 @@ export class EventLoop {
    * of the data went out it throws `PartialSendError` with `bytesSent`; an OS error carries
    * `bytesSent` too.
    */
-  async sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
-    this.#checkOpen();
-    if (!ArrayBuffer.isView(data)) throw new InvalidArgumentError('data must be a Buffer, TypedArray or DataView');
-    return ops.sendAll(this.#waits, ops.fdOf(sock), data, options.signal);
+  sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (!ArrayBuffer.isView(data)) throw new InvalidArgumentError('data must be a Buffer, TypedArray or DataView');
+      return ops.sendAll(this.#waits, ops.fdOf(sock), data, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -9,10 +9,16 @@ import { BusyResourceError, ClosedError } from '../errors.js';
 import type { EventLoop } from './event-loop.js';
 
 interface Waiter {
-  resolve: () => void;
+  resolve: (value?: never) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /**
+   * Runs when the fd is ready, inside the batch: settles the waiter itself and returns
+   * true, or returns false to keep waiting (a spurious wake-up). Lets an operation
+   * complete with one Promise instead of a wait followed by a retry.
+   */
+  attempt: (() => boolean) | undefined;
 }
 
 /** Per-fd state of the coroutine layer. */
@@ -59,6 +65,20 @@ export class IoWaiters {
    * @throws the signal's reason when aborted; the registration is then removed.
    */
   wait(fd: number, read: boolean, signal: AbortSignal | undefined): Promise<void> {
+    return this.complete<void>(fd, read, signal, undefined);
+  }
+
+  /**
+   * Like {@link IoWaiters.wait}, but when the fd becomes ready `attempt(resolve, reject)`
+   * runs in the batch; it settles the promise and returns true, or returns false to keep
+   * waiting.
+   */
+  complete<T>(
+    fd: number,
+    read: boolean,
+    signal: AbortSignal | undefined,
+    attempt: ((resolve: (value: T) => void, reject: (error: unknown) => void) => boolean) | undefined,
+  ): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const state = this.state(fd);
     if ((read ? state.reader : state.writer) !== null) {
@@ -66,8 +86,14 @@ export class IoWaiters {
         new BusyResourceError(`Another task is already waiting for fd ${fd} to become ${read ? 'readable' : 'writable'}`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: resolve as (value?: never) => void,
+        reject,
+        signal,
+        onAbort: undefined,
+        attempt: attempt === undefined ? undefined : () => attempt(resolve, reject),
+      };
       try {
         if (read && !state.readArmed) {
           this.#loop.addReader(fd, this.#onReadable);
@@ -77,6 +103,8 @@ export class IoWaiters {
           state.writeArmed = true;
         }
       } catch (error) {
+        // A refused registration (EPERM, EBADF) must not leave half a state behind.
+        this.#forgetIfIdle(fd);
         reject(error);
         return;
       }
@@ -86,10 +114,6 @@ export class IoWaiters {
         waiter.onAbort = () => this.#abort(fd, read, waiter);
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-    }).catch((error: unknown) => {
-      // A failed addReader (EPERM, EBADF) must not leave half a state behind.
-      this.#forgetIfIdle(fd);
-      throw error;
     });
   }
 
@@ -133,10 +157,11 @@ export class IoWaiters {
       this.#forgetIfIdle(fd);
       return;
     }
+    if (waiter.attempt !== undefined && !waiter.attempt()) return; // still waiting
     if (read) state.reader = null;
     else state.writer = null;
     this.#detach(waiter);
-    waiter.resolve();
+    if (waiter.attempt === undefined) waiter.resolve();
   }
 
   #abort(fd: number, read: boolean, waiter: Waiter): void {

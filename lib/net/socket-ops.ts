@@ -46,8 +46,8 @@ function fail(result: number, syscall: string): never {
   throw new SystemError(result, syscall);
 }
 
-export async function recvInto(waits: IoWaiters, fd: number, buffer: ArrayBufferView, signal?: AbortSignal): Promise<number> {
-  signal?.throwIfAborted();
+export function recvInto(waits: IoWaiters, fd: number, buffer: ArrayBufferView, signal?: AbortSignal): Promise<number> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   const length = buffer.byteLength;
   const state = waits.state(fd);
   // After a short read the socket is known to be drained: a recv now would only
@@ -56,19 +56,21 @@ export async function recvInto(waits: IoWaiters, fd: number, buffer: ArrayBuffer
     const n = sock.recvInto(fd, buffer);
     if (n >= 0) {
       if (n < length) state.drained = true;
-      return n;
+      return Promise.resolve(n);
     }
-    if (n !== EAGAIN) fail(n, 'recv');
+    if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
   }
-  for (;;) {
-    await waits.wait(fd, true, signal);
+  // The recv runs inside the readiness batch, so the whole operation is one Promise.
+  return waits.complete<number>(fd, true, signal, (resolve, reject) => {
     const n = sock.recvInto(fd, buffer);
-    if (n >= 0) {
-      if (n < length) waits.state(fd).drained = true;
-      return n;
+    if (n === EAGAIN) return false;
+    if (n < 0) reject(new SystemError(n, 'recv'));
+    else {
+      if (n < length) state.drained = true;
+      resolve(n);
     }
-    if (n !== EAGAIN) fail(n, 'recv');
-  }
+    return true;
+  });
 }
 
 export async function recv(waits: IoWaiters, fd: number, size: number, signal?: AbortSignal): Promise<Buffer> {
@@ -78,26 +80,34 @@ export async function recv(waits: IoWaiters, fd: number, size: number, signal?: 
   return n === size ? buffer : buffer.subarray(0, n);
 }
 
-export async function sendAll(waits: IoWaiters, fd: number, data: ArrayBufferView, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted();
+const resolved = Promise.resolve();
+
+export function sendAll(waits: IoWaiters, fd: number, data: ArrayBufferView, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   const total = data.byteLength;
-  let sent = 0;
+  const n = sock.send(fd, data, 0, total);
+  // The usual case: everything went at once, and no new Promise is needed.
+  if (n === total) return resolved;
+  if (n < 0 && n !== EAGAIN) return Promise.reject(new SystemError(n, 'send'));
+  return sendRest(waits, fd, data, n > 0 ? n : 0, signal);
+}
+
+async function sendRest(waits: IoWaiters, fd: number, data: ArrayBufferView, sent: number, signal?: AbortSignal): Promise<void> {
+  const total = data.byteLength;
   while (sent < total) {
-    const n = sock.send(fd, data, sent, total - sent);
-    if (n >= 0) {
-      sent += n;
-      continue;
-    }
-    if (n !== EAGAIN) {
-      const error = new SystemError(n, 'send');
-      error.bytesSent = sent;
-      throw error;
-    }
     try {
       await waits.wait(fd, false, signal);
     } catch (reason) {
       if (sent > 0) throw new PartialSendError(sent, reason);
       throw reason;
+    }
+    const n = sock.send(fd, data, sent, total - sent);
+    if (n >= 0) {
+      sent += n;
+    } else if (n !== EAGAIN) {
+      const error = new SystemError(n, 'send');
+      error.bytesSent = sent;
+      throw error;
     }
   }
 }
