@@ -132,6 +132,14 @@ export class Future<T> implements PromiseLike<T> {
     return this.#promise.then(onfulfilled, onrejected);
   }
 
+  catch<TResult = never>(onrejected?: ((reason: unknown) => TResult | PromiseLike<TResult>) | null): Promise<T | TResult> {
+    return this.#promise.catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#promise.finally(onfinally);
+  }
+
   get [Symbol.toStringTag](): string {
     return `Future<${this.#state}>`;
   }

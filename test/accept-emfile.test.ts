@@ -1,0 +1,59 @@
+// Accept at the open-file limit: no busy loop, and accepting resumes once fds are free.
+// Runs in a child process because it lowers RLIMIT_NOFILE.
+import { describe, expect, it } from 'vitest';
+import { runScript } from './helpers.js';
+
+describe('sockAccept at the open-file limit', () => {
+  it('neither spins nor stops accepting', async () => {
+    const r = await runScript(`
+      const loop = io.getEventLoop();
+      const server = new io.Socket();
+      server.bind({ address: '127.0.0.1', port: 0 });
+      server.listen(64);
+      const port = server.localAddress.port;
+      // Five connections wait in the backlog before the limit is reached.
+      const clients = [];
+      for (let i = 0; i < 5; i++) {
+        const fd = sys.socket(sys.AF_INET, sys.SOCK_STREAM);
+        sys.connect(fd, { family: 'IPv4', address: '127.0.0.1', port });
+        clients.push(fd);
+      }
+      const { soft } = sys.getrlimitNofile();
+      sys.setrlimitNofile(128);
+      const filler = [];
+      try { for (;;) filler.push(...sys.pipe()); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+      let accepted = 0;
+      const acceptor = io.createTask(async (signal) => {
+        for (;;) {
+          const [conn] = await server.accept({ signal });
+          accepted++;
+          conn.close();
+        }
+      });
+      (async () => {
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        await io.sleep(600);
+        const cpu = process.cpuUsage(cpu0);
+        const busy = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+        const acceptedAtLimit = accepted;
+        for (const fd of filler.splice(0)) sys.close(fd);
+        sys.setrlimitNofile(soft);
+        const deadline = performance.now() + 5000;
+        while (accepted < 5 && performance.now() < deadline) await io.sleep(10);
+        acceptor.cancel();
+        await acceptor.catch(() => {});
+        server.close();
+        for (const fd of clients) sys.close(fd);
+        console.log(JSON.stringify({ acceptedAtLimit, accepted, busy }));
+        loop.close();
+      })();
+    `);
+    expect(r.stderr).toBe('');
+    const result = JSON.parse(r.stdout) as { acceptedAtLimit: number; accepted: number; busy: number };
+    expect(result.acceptedAtLimit).toBe(0);
+    expect(result.accepted).toBe(5);
+    // A spinning accept loop would use ~100 % of a core over the 600 ms at the limit.
+    expect(result.busy).toBeLessThan(0.5);
+  });
+});
