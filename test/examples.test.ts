@@ -24,4 +24,20 @@ describe('examples', () => {
     });
     expect(out).toContain('1000 round trips of 1024 bytes echoed; fds still registered: 0');
   });
+
+  const runExample = (name: string): string =>
+    execFileSync(tsx, [path.join(root, 'examples', name)], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+
+  it('tcp-echo-server serves ten clients, one task per connection', () => {
+    expect(runExample('tcp-echo-server.ts')).toContain('served 10 connections, echoed 9900 bytes');
+  });
+
+  it('crawler: bounded concurrency, timeouts, retries, failures reported', () => {
+    const out = runExample('crawler.ts');
+    expect(out).toMatch(/fetched 29\/30, \d+ retries, at most 5 in flight, 0 wrong; failed: 13 \(timed out\)/);
+  });
+
+  it('pipeline moves every item through the queues', () => {
+    expect(runExample('pipeline.ts')).toMatch(/collected 100 results, sum 10100, per worker \d+\/\d+\/\d+/);
+  });
 });

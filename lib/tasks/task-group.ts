@@ -1,4 +1,5 @@
 /** Structured concurrency: a group that owns its child tasks (asyncio TaskGroup, Trio nursery). */
+import { setMaxListeners } from 'node:events';
 import { CancelledError, InvalidStateError, type TaskFailure, TaskGroupError } from '../errors.js';
 import { Future } from './future.js';
 import { Task, type TaskFunction } from './task.js';
@@ -37,6 +38,8 @@ export class TaskGroup implements AsyncDisposable {
   #onParentAbort = (): void => this.#cancelChildren(this.#parent?.reason);
 
   constructor(options: TaskGroupOptions = {}) {
+    // Every child (or operation) listens on this signal; many is normal, not a leak.
+    setMaxListeners(0, this.#controller.signal);
     this.#parent = options.signal;
     if (this.#parent?.aborted) this.#cancelChildren(this.#parent.reason);
     else this.#parent?.addEventListener('abort', this.#onParentAbort, { once: true });

@@ -1,4 +1,5 @@
 /** Tasks: an async function run with its own cancellation signal, as a Future. */
+import { setMaxListeners } from 'node:events';
 import { CancelledError } from '../errors.js';
 import { Future } from './future.js';
 
@@ -34,6 +35,8 @@ export class Task<T> extends Future<T> {
   /** @internal Use {@link createTask}. */
   constructor(fn: TaskFunction<T>, options: TaskOptions = {}) {
     super();
+    // Every child (or operation) listens on this signal; many is normal, not a leak.
+    setMaxListeners(0, this.#controller.signal);
     this.name = options.name ?? `task-${++counter}`;
     const parent = options.signal;
     if (parent !== undefined) {

@@ -1,4 +1,5 @@
 /** Sleeping, deadlines and shielding, on the thread's default EventLoop. */
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
 import { getEventLoop } from '../loop/event-loop.js';
 
@@ -67,6 +68,7 @@ export async function timeoutAt<T>(
   const { signal } = options;
   signal?.throwIfAborted();
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
   const reason = new TimeoutError(
     relativeMs === undefined ? 'The deadline passed' : `The operation timed out after ${relativeMs} ms`,
   );
