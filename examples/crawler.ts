@@ -44,7 +44,7 @@ async function startServer(signal: AbortSignal): Promise<{ port: number; done: P
     } finally {
       server.close();
     }
-  }).catch(() => undefined);
+  }, { signal }).catch(() => undefined); // stopping cancels the handlers still sleeping
   return { port: (server.localAddress as { port: number }).port, done };
 }
 
