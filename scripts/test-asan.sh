@@ -27,7 +27,7 @@ set +e
 npx vitest run test/selectors-contract.test.ts test/selectors-backends.test.ts \
   test/selectors-scale.test.ts test/selectors-model.test.ts test/eintr.test.ts \
   test/sys.test.ts test/sys-sockets.test.ts test/errors.test.ts test/loop-callbacks.test.ts \
-  test/loop-io.test.ts 2>&1 | tee "$log"
+  test/loop-io.test.ts test/net-ops.test.ts 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log"; then
