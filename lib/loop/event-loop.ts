@@ -14,6 +14,7 @@ import { isValidFd } from '../selectors/file-object.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
 import { Handle, TimerHandle, type TimerOwner } from './handle.js';
 import { IoWaiters } from './io-waiters.js';
+import { sleepOn } from './sleep.js';
 import * as ops from '../net/socket-ops.js';
 import type { ConnectAddress, OpOptions, SocketLike } from '../net/socket-ops.js';
 import { Socket } from '../net/socket.js';
@@ -381,7 +382,7 @@ export class EventLoop {
     const [fd, address] = await ops.accept(
       this.#waits,
       ops.fdOf(sock),
-      (ms, signal) => this.#sleep(ms, signal),
+      (ms, signal) => sleepOn(this, ms, signal),
       options.signal,
     );
     const family = address.family === 'IPv4' || address.family === 'IPv6' || address.family === 'unix' ? address.family : 'IPv4';
@@ -431,20 +432,7 @@ export class EventLoop {
     return this.#waitsObject;
   }
 
-  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        timer.cancel();
-        reject(signal!.reason);
-      };
-      const timer = this.callLater(ms, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+
 
   /**
    * Releases everything: registrations (the fds themselves stay open), timers, pending

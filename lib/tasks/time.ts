@@ -2,6 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
 import { getEventLoop } from '../loop/event-loop.js';
+import { sleepOn } from '../loop/sleep.js';
 
 /** Options carrying a cancellation signal. */
 export interface SignalOptions {
@@ -24,20 +25,7 @@ function checkMs(value: unknown, name: string): number {
  */
 export function sleep(ms: number, options: SignalOptions = {}): Promise<void> {
   checkMs(ms, 'ms');
-  const { signal } = options;
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const loop = getEventLoop();
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal!.reason);
-    };
-    const timer = loop.callLater(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return sleepOn(getEventLoop(), ms, options.signal);
 }
 
 /**

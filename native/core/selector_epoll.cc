@@ -99,26 +99,10 @@ class EpollSelector final : public Selector {
     if (events_.size() < static_cast<size_t>(capacity)) {
       events_.resize(static_cast<size_t>(capacity));
     }
-    Deadline deadline(timeout_ms);
-    int n;
-    for (;;) {
-      n = epoll_wait(epfd_, events_.data(), capacity,
-                     deadline.RemainingMsCeil());
-      if (n > 0) break;
-      if (n == 0) {
-        // A wait longer than INT32_MAX ms is split into clamped waits.
-        if (deadline.infinite() || deadline.Expired()) break;
-        continue;
-      }
-      // epoll_wait is never restarted after a signal handler, whatever
-      // SA_RESTART says (signal(7)); retry with the time that is left.
-      if (errno != EINTR) return -errno;
-      ++eintr_retries_;
-      if (deadline.Expired()) {
-        n = 0;
-        break;
-      }
-    }
+    const int n = WaitRetryingEintr(timeout_ms, &eintr_retries_, [&](const Deadline& deadline) {
+      return epoll_wait(epfd_, events_.data(), capacity, deadline.RemainingMsCeil());
+    });
+    if (n < 0) return n;
     int count = 0;
     for (int i = 0; i < n; ++i) {
       const uint32_t kev = events_[i].events;

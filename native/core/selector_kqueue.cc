@@ -97,9 +97,7 @@ class KqueueSelector final : public Selector {
     if (events_.size() < static_cast<size_t>(nevents)) {
       events_.resize(static_cast<size_t>(nevents));
     }
-    Deadline deadline(timeout_ms);
-    int n;
-    for (;;) {
+    const int n = WaitRetryingEintr(timeout_ms, &eintr_retries_, [&](const Deadline& deadline) {
       struct timespec ts;
       struct timespec* tsp = nullptr;
       if (!deadline.infinite()) {
@@ -108,19 +106,9 @@ class KqueueSelector final : public Selector {
         ts.tv_nsec = static_cast<long>(ns % 1000000000);
         tsp = &ts;
       }
-      n = kevent(kq_, nullptr, 0, events_.data(), nevents, tsp);
-      if (n > 0) break;
-      if (n == 0) {
-        if (deadline.infinite() || deadline.Expired()) break;
-        continue;
-      }
-      if (errno != EINTR) return -errno;
-      ++eintr_retries_;
-      if (deadline.Expired()) {
-        n = 0;
-        break;
-      }
-    }
+      return kevent(kq_, nullptr, 0, events_.data(), nevents, tsp);
+    });
+    if (n < 0) return n;
     ++stamp_;
     int count = 0;
     for (int i = 0; i < n; ++i) {

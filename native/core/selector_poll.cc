@@ -76,23 +76,10 @@ class PollSelector final : public Selector {
   int Select(double timeout_ms, int32_t* out, int capacity) override {
     if (closed_) return -EBADF;
     if (capacity <= 0) return -EINVAL;
-    Deadline deadline(timeout_ms);
-    int n;
-    for (;;) {
-      n = poll(pollfds_.data(), static_cast<nfds_t>(pollfds_.size()),
-               deadline.RemainingMsCeil());
-      if (n > 0) break;
-      if (n == 0) {
-        if (deadline.infinite() || deadline.Expired()) break;
-        continue;
-      }
-      if (errno != EINTR) return -errno;
-      ++eintr_retries_;
-      if (deadline.Expired()) {
-        n = 0;
-        break;
-      }
-    }
+    int n = WaitRetryingEintr(timeout_ms, &eintr_retries_, [&](const Deadline& deadline) {
+      return poll(pollfds_.data(), static_cast<nfds_t>(pollfds_.size()), deadline.RemainingMsCeil());
+    });
+    if (n < 0) return n;
     int count = 0;
     for (size_t i = 0; i < pollfds_.size() && n > 0 && count < capacity; ++i) {
       const short rev = pollfds_[i].revents;

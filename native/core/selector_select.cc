@@ -60,11 +60,9 @@ class SelectSelector final : public Selector {
   int Select(double timeout_ms, int32_t* out, int capacity) override {
     if (closed_) return -EBADF;
     if (capacity <= 0) return -EINVAL;
-    Deadline deadline(timeout_ms);
     fd_set r;
     fd_set w;
-    int n;
-    for (;;) {
+    const int n = WaitRetryingEintr(timeout_ms, &eintr_retries_, [&](const Deadline& deadline) {
       // select() overwrites the sets, so each attempt starts from a copy.
       r = read_set_;
       w = write_set_;
@@ -77,19 +75,9 @@ class SelectSelector final : public Selector {
         tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
         tvp = &tv;
       }
-      n = select(max_fd_ + 1, &r, &w, nullptr, tvp);
-      if (n > 0) break;
-      if (n == 0) {
-        if (deadline.infinite() || deadline.Expired()) break;
-        continue;
-      }
-      if (errno != EINTR) return -errno;
-      ++eintr_retries_;
-      if (deadline.Expired()) {
-        n = 0;
-        break;
-      }
-    }
+      return select(max_fd_ + 1, &r, &w, nullptr, tvp);
+    });
+    if (n < 0) return n;
     if (n == 0) return 0;
     int count = 0;
     for (int fd = 0; fd <= max_fd_ && count < capacity; ++fd) {
