@@ -28,6 +28,7 @@ export {
 export type { FileObject } from './selectors/file-object.js';
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './selectors/selector-key.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
+export { BaseEventLoop } from './loop/base-event-loop.js';
 export {
   EventLoop,
   type EventLoopOptions,

@@ -1,313 +1,39 @@
 /** An asyncio-shaped event loop that lives inside Node's own libuv loop. */
-import { performance } from 'node:perf_hooks';
-import {
-  BackendUnavailableError,
-  BackendUnsupportedError,
-  ClosedError,
-  InvalidArgumentError,
-  SystemError,
-} from '../errors.js';
-import { native, type NativeLoop, type NativeSelector } from '../internal/init.js';
-import type { BackendName } from '../selectors/base-selector.js';
-import { availableBackends } from '../selectors/backends.js';
-import { isValidFd } from '../selectors/file-object.js';
-import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
-import { Handle, TimerHandle, type TimerOwner } from './handle.js';
-import { IoWaiters } from './io-waiters.js';
-import { sleepOn } from './sleep.js';
+import { InvalidArgumentError } from '../errors.js';
 import * as ops from '../net/socket-ops.js';
 import type { ConnectAddress, OpOptions, SocketLike } from '../net/socket-ops.js';
 import { Socket } from '../net/socket.js';
+import { checkFd } from '../selectors/file-object.js';
 import type { SocketAddress } from '../sys/socket.js';
-import { TimerHeap } from './timer-heap.js';
+import { BaseEventLoop, type EventLoopOptions } from './base-event-loop.js';
+import { IoWaiters } from './io-waiters.js';
+import { sleepOn } from './sleep.js';
 
-/** Options for {@link EventLoop}. */
-export interface EventLoopOptions {
-  /**
-   * The kernel mechanism. Only backends with a kernel object Node's loop can watch work:
-   * epoll and kqueue.
-   * @defaultValue the best available (kqueue, then epoll)
-   */
-  backend?: BackendName;
-  /**
-   * Debug mode: warn about slow callbacks and about fds still registered at close.
-   * @defaultValue `true` when the `IOREACTOR_DEBUG` environment variable is `1`
-   */
-  debug?: boolean;
-  /**
-   * In debug mode, callbacks slower than this many milliseconds are reported.
-   * @defaultValue 100
-   */
-  slowCallbackDuration?: number;
-}
-
-/** What an exception handler receives (asyncio's context dict). */
-export interface ExceptionContext {
-  /** What was running, e.g. `'reader callback for fd 7'`. */
-  message: string;
-  /** The thrown value. */
-  exception: unknown;
-  /** The fd whose reader or writer threw, if any. */
-  fd?: number;
-  /** The handle whose callback threw, for callSoon/callLater/callAt. */
-  handle?: Handle;
-}
-
-/** Receives errors thrown by loop callbacks. */
-export type ExceptionHandler = (context: ExceptionContext, loop: EventLoop) => void;
-
-/** A reader or writer callback; it receives the fd. */
-export type IoCallback = (fd: number) => void;
-
-class IoWatcher {
-  constructor(
-    readonly callback: IoCallback,
-    readonly batch: number,
-  ) {}
-}
-
-interface FdEntry {
-  events: number;
-  reader: IoWatcher | null;
-  writer: IoWatcher | null;
-}
-
-// At most this many (fd, events) pairs per native callback; the rest of a level-
-// triggered ready set comes on the next libuv iteration (native/js/loop_wrap.cc).
-const kBatchPairs = 1024;
-// asyncio's thresholds for rebuilding the timer heap without cancelled entries.
-const kMinTimersToCompact = 100;
-
-function checkCallback(callback: unknown): void {
-  if (typeof callback !== 'function') {
-    throw new InvalidArgumentError(`callback must be a function, got ${typeof callback}`);
-  }
-}
-
-function checkFd(fd: unknown): number {
-  if (!isValidFd(fd)) throw new InvalidArgumentError(`Invalid file descriptor: ${String(fd)}`);
-  return fd;
-}
-
-function checkTime(value: unknown, name: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InvalidArgumentError(`${name} must be a number, got ${String(value)}`);
-  }
-  return value;
-}
-
-function describe(callback: unknown): string {
-  const name = typeof callback === 'function' ? callback.name : '';
-  return name ? `${name}()` : '<anonymous>()';
-}
+export {
+  type EventLoopOptions,
+  type ExceptionContext,
+  type ExceptionHandler,
+  type IoCallback,
+} from './base-event-loop.js';
 
 /**
- * An event loop in the style of asyncio's, running as a guest in Node's own loop: Node's
- * timers, `fs`, `node:net` and worker messages keep working beside it.
- *
- * One `uv_poll_t` watches the selector's kernel fd; when it fires, ready fds are fetched
- * in one native call and their callbacks run in one batch, after which Promise
- * continuations run. The loop keeps the process alive only while it has readers, writers
- * or pending timers (and is `ref()`ed).
+ * An event loop in the style of asyncio's, running as a guest in Node's own loop: the
+ * readers, writers, callbacks and timers of {@link BaseEventLoop}, plus readiness as
+ * Promises and asyncio's awaitable socket operations.
  *
  * @example
  * ```ts
  * const loop = getEventLoop();
- * loop.addReader(fd, (fd) => {
- *   const n = recvInto(fd, buf, 0, buf.length);
- *   if (n <= 0 && n !== errno.EAGAIN) loop.removeReader(fd);
- * });
- * loop.callLater(1000, () => console.log('a second later'));
+ * const [conn] = await loop.sockAccept(server, { signal });
+ * const data = await loop.sockRecv(conn, 1024, { signal });
+ * await loop.sockSendAll(conn, data, { signal });
  * ```
  */
-export class EventLoop {
-  /** The backend in use ('epoll' or 'kqueue'). */
-  readonly backend: BackendName;
-
-  #selector: NativeSelector;
-  #native: NativeLoop;
-  #buffer = new Int32Array(2 * kBatchPairs);
-  #fds = new Map<number, FdEntry>();
-  #ready: Handle[] = [];
-  #timers = new TimerHeap();
-  #liveTimers = 0;
-  #cancelledTimers = 0;
-  #seq = 0;
-  #armedWhen = Infinity;
-  #batch = 0;
-  #dispatching = false;
-  #closed = false;
-  #refed = true;
-  #immediate: NodeJS.Immediate | null = null;
-  #exceptionHandler: ExceptionHandler | null = null;
-  #debug: boolean;
-  #slowCallbackDuration: number;
+export class EventLoop extends BaseEventLoop {
   #waitsObject: IoWaiters | null = null;
-  // Timers call back through this object rather than holding a closure each.
-  #timerOwner: TimerOwner = { timerCancelled: (timer) => this.#timerCancelled(timer) };
 
-  /**
-   * @throws {BackendUnsupportedError} for `poll` or `select`.
-   * @throws {BackendUnavailableError} for a backend this platform lacks.
-   * @throws {SystemError} if the kernel object cannot be created (e.g. `EMFILE`).
-   */
   constructor(options: EventLoopOptions = {}) {
-    const available = availableBackends();
-    const backend = options.backend ?? available.find((b) => b === 'kqueue' || b === 'epoll');
-    if (backend === 'poll' || backend === 'select') {
-      throw new BackendUnsupportedError(
-        `An EventLoop cannot run on ${backend}: it keeps its interest set in user space and has ` +
-          'no kernel fd that Node\'s loop could watch, so readiness could only be found by ' +
-          'blocking the thread or by a helper thread. Use epoll (Linux) or kqueue (macOS/BSD).',
-      );
-    }
-    if (backend === undefined || !available.includes(backend)) {
-      throw new BackendUnavailableError(
-        `The ${backend ?? 'epoll/kqueue'} backend is not available on ${process.platform}`,
-      );
-    }
-    if (options.slowCallbackDuration !== undefined) {
-      checkTime(options.slowCallbackDuration, 'slowCallbackDuration');
-    }
-    this.backend = backend;
-    this.#debug = options.debug ?? process.env.IOREACTOR_DEBUG === '1';
-    this.#slowCallbackDuration = options.slowCallbackDuration ?? 100;
-    this.#selector = new native.Selector(backend);
-    this.#selector.setBuffer(this.#buffer);
-    try {
-      this.#native = new native.Loop(
-        this.#selector,
-        (count) => this.#onReady(count),
-        () => this.#onTimer(),
-      );
-    } catch (error) {
-      this.#selector.close();
-      throw error;
-    }
-  }
-
-  /** Whether debug mode is on. */
-  get debug(): boolean {
-    return this.#debug;
-  }
-
-  /** Whether `close()` has been called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** The loop's clock: monotonic milliseconds (the clock of {@link EventLoop.callAt}). */
-  time(): number {
-    return performance.now();
-  }
-
-  /**
-   * Calls `callback(fd)` whenever `fd` is readable (level-triggered: again and again
-   * while it stays readable). A second `addReader` for the same fd replaces the first.
-   *
-   * @throws {InvalidArgumentError} for a bad fd or a non-function callback.
-   * @throws {SystemError} if the kernel refuses the fd (epoll: `EPERM` for a regular
-   *   file, `EBADF` for a closed fd).
-   * @throws {ClosedError} after `close()`.
-   */
-  addReader(fd: number, callback: IoCallback): void {
-    this.#add(fd, callback, EVENT_READ);
-  }
-
-  /** Like {@link EventLoop.addReader}, for writability. */
-  addWriter(fd: number, callback: IoCallback): void {
-    this.#add(fd, callback, EVENT_WRITE);
-  }
-
-  /**
-   * Stops watching `fd` for reading. A reader removed while a batch is being dispatched
-   * is not called later in that batch.
-   *
-   * @returns whether a reader was registered.
-   */
-  removeReader(fd: number): boolean {
-    return this.#remove(fd, EVENT_READ);
-  }
-
-  /** Stops watching `fd` for writing. @returns whether a writer was registered. */
-  removeWriter(fd: number): boolean {
-    return this.#remove(fd, EVENT_WRITE);
-  }
-
-  /**
-   * Runs `callback` soon, after the current batch of callbacks. Callbacks run in the
-   * order they were scheduled.
-   */
-  callSoon(callback: () => void): Handle {
-    this.#checkOpen();
-    checkCallback(callback);
-    const handle = new Handle(callback);
-    this.#ready.push(handle);
-    if (!this.#dispatching) this.#scheduleDrain();
-    return handle;
-  }
-
-  /**
-   * Runs `callback` once `delayMs` milliseconds have passed (a negative delay means now).
-   * Equal deadlines run in the order they were scheduled.
-   *
-   * @throws {InvalidArgumentError} for a NaN delay or a non-function callback.
-   */
-  callLater(delayMs: number, callback: () => void): TimerHandle {
-    checkTime(delayMs, 'delayMs');
-    return this.callAt(this.time() + (delayMs > 0 ? delayMs : 0), callback);
-  }
-
-  /** Runs `callback` at `whenMs` on the {@link EventLoop.time} clock. */
-  callAt(whenMs: number, callback: () => void): TimerHandle {
-    this.#checkOpen();
-    checkTime(whenMs, 'whenMs');
-    checkCallback(callback);
-    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner);
-    this.#timers.push(timer);
-    this.#liveTimers++;
-    if (whenMs < this.#armedWhen) this.#arm(whenMs);
-    return timer;
-  }
-
-  /**
-   * Sets the function that receives errors thrown by callbacks; `null` restores the
-   * default, which reports them as uncaught exceptions, as Node's own callbacks do.
-   */
-  setExceptionHandler(handler: ExceptionHandler | null): void {
-    if (handler !== null) checkCallback(handler);
-    this.#exceptionHandler = handler;
-  }
-
-  /** The current exception handler, or `null`. */
-  getExceptionHandler(): ExceptionHandler | null {
-    return this.#exceptionHandler;
-  }
-
-  /** Lets the process exit even while the loop has readers, writers or timers. */
-  unref(): this {
-    this.#refed = false;
-    if (!this.#closed) this.#native.unref();
-    this.#immediate?.unref();
-    return this;
-  }
-
-  /** Undoes {@link EventLoop.unref}. */
-  ref(): this {
-    this.#refed = true;
-    if (!this.#closed) this.#native.ref();
-    this.#immediate?.ref();
-    return this;
-  }
-
-  /** Whether the loop keeps the process alive while it has work. */
-  hasRef(): boolean {
-    return this.#refed;
-  }
-
-  /** Number of fds with a reader or a writer. */
-  get registeredFds(): number {
-    return this.#fds.size;
+    super(options);
   }
 
   /**
@@ -318,13 +44,13 @@ export class EventLoop {
    *   or `close()` happens meanwhile.
    */
   async waitReadable(fd: number, options: OpOptions = {}): Promise<void> {
-    this.#checkOpen();
+    this.checkOpen();
     return this.#waits.wait(checkFd(fd), true, options.signal);
   }
 
   /** Resolves when `fd` is writable; see {@link EventLoop.waitReadable}. */
   async waitWritable(fd: number, options: OpOptions = {}): Promise<void> {
-    this.#checkOpen();
+    this.checkOpen();
     return this.#waits.wait(checkFd(fd), false, options.signal);
   }
 
@@ -340,7 +66,7 @@ export class EventLoop {
 
   /** Receives up to `size` bytes from a socket (empty at end of stream). */
   async sockRecv(sock: SocketLike, size: number, options: OpOptions = {}): Promise<Buffer> {
-    this.#checkOpen();
+    this.checkOpen();
     return ops.recv(this.#waits, ops.fdOf(sock), size, options.signal);
   }
 
@@ -349,7 +75,7 @@ export class EventLoop {
     // Not an async function: on the per-message path one Promise layer fewer matters.
     // Argument errors still arrive as rejections.
     try {
-      this.#checkOpen();
+      this.checkOpen();
       if (!ArrayBuffer.isView(buffer)) throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
       return ops.recvInto(this.#waits, ops.fdOf(sock), buffer, options.signal);
     } catch (error) {
@@ -364,7 +90,7 @@ export class EventLoop {
    */
   sockSendAll(sock: SocketLike, data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
     try {
-      this.#checkOpen();
+      this.checkOpen();
       if (!ArrayBuffer.isView(data)) throw new InvalidArgumentError('data must be a Buffer, TypedArray or DataView');
       return ops.sendAll(this.#waits, ops.fdOf(sock), data, options.signal);
     } catch (error) {
@@ -378,7 +104,7 @@ export class EventLoop {
    * spinning; pending connections are accepted once fds are free again.
    */
   async sockAccept(sock: SocketLike, options: OpOptions = {}): Promise<[Socket, SocketAddress]> {
-    this.#checkOpen();
+    this.checkOpen();
     const [fd, address] = await ops.accept(
       this.#waits,
       ops.fdOf(sock),
@@ -391,19 +117,19 @@ export class EventLoop {
 
   /** Connects a socket; host names (`{ host, port }`) are resolved with `node:dns`. */
   async sockConnect(sock: SocketLike, address: ConnectAddress, options: OpOptions = {}): Promise<void> {
-    this.#checkOpen();
+    this.checkOpen();
     return ops.connect(this.#waits, ops.fdOf(sock), address, options.signal);
   }
 
   /** Receives one datagram of at most `size` bytes and its sender's address. */
   async sockRecvFrom(sock: SocketLike, size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
-    this.#checkOpen();
+    this.checkOpen();
     return ops.recvFrom(this.#waits, ops.fdOf(sock), size, options.signal);
   }
 
   /** Sends one datagram to `address`; resolves with the bytes sent. */
   async sockSendTo(sock: SocketLike, data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     return ops.sendTo(this.#waits, ops.fdOf(sock), data, address, options.signal);
   }
 
@@ -418,7 +144,7 @@ export class EventLoop {
     fileFd: number,
     options: OpOptions & { offset?: number; count?: number } = {},
   ): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     return ops.sendFile(this.#waits, ops.fdOf(sock), fileFd, options.offset ?? 0, options.count, options.signal);
   }
 
@@ -435,266 +161,12 @@ export class EventLoop {
 
 
   /**
-   * Releases everything: registrations (the fds themselves stay open), timers, pending
-   * callbacks, the kernel object and the libuv handles. Idempotent. May be called from a
-   * callback; the rest of that batch is dropped.
+   * Releases everything (see {@link BaseEventLoop.close}); operations still waiting are
+   * rejected with `ClosedError` first.
    */
-  close(): void {
-    if (this.#closed) return;
-    if (this.#debug && this.#fds.size > 0) {
-      process.emitWarning(
-        `EventLoop closed with ${this.#fds.size} fd(s) still registered: ${[...this.#fds.keys()].join(', ')}`,
-        { type: 'IoreactorWarning', code: 'IOR_WARN_FDS_AT_CLOSE' },
-      );
-    }
-    this.#waitsObject?.closeAll();
-    this.#closed = true;
-    this.#fds.clear();
-    this.#ready = [];
-    this.#timers.clear();
-    this.#liveTimers = 0;
-    if (this.#immediate !== null) clearImmediate(this.#immediate);
-    this.#immediate = null;
-    this.#native.close();
-    this.#selector.close();
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new ClosedError('EventLoop is closed');
-  }
-
-  #add(fd: number, callback: IoCallback, direction: number): void {
-    this.#checkOpen();
-    checkFd(fd);
-    checkCallback(callback);
-    const watcher = new IoWatcher(callback, this.#batch);
-    let entry = this.#fds.get(fd);
-    if (entry === undefined) {
-      this.#selector.register(fd, direction);
-      entry = { events: direction, reader: null, writer: null };
-      this.#fds.set(fd, entry);
-      if (this.#fds.size === 1) this.#native.setIoActive(true);
-    } else if ((entry.events & direction) === 0) {
-      try {
-        this.#selector.modify(fd, entry.events | direction);
-      } catch (error) {
-        // The native selector has dropped the fd (see Selector::Modify).
-        this.#drop(fd);
-        throw error;
-      }
-      entry.events |= direction;
-    }
-    if (direction === EVENT_READ) entry.reader = watcher;
-    else entry.writer = watcher;
-  }
-
-  #remove(fd: number, direction: number): boolean {
-    this.#checkOpen();
-    checkFd(fd);
-    const entry = this.#fds.get(fd);
-    if (entry === undefined || (entry.events & direction) === 0) return false;
-    if (direction === EVENT_READ) entry.reader = null;
-    else entry.writer = null;
-    const rest = entry.events & ~direction;
-    if (rest === 0) {
-      this.#drop(fd);
-      // Never throws for an fd closed (or reused) behind our back.
-      this.#selector.unregister(fd);
-      return true;
-    }
-    entry.events = rest;
-    try {
-      this.#selector.modify(fd, rest);
-    } catch {
-      // The fd was closed behind our back (EBADF); the selector has forgotten it and
-      // the remaining watcher could never fire, so drop it too.
-      this.#drop(fd);
-    }
-    return true;
-  }
-
-  #drop(fd: number): void {
-    if (this.#fds.delete(fd) && this.#fds.size === 0) this.#native.setIoActive(false);
-  }
-
-  #onReady(count: number): void {
-    if (this.#closed) return;
-    if (count < 0) {
-      this.#report(new SystemError(count, this.backend === 'epoll' ? 'epoll_wait' : 'kevent'), 'polling the selector');
-      return;
-    }
-    const batch = ++this.#batch;
-    const buffer = this.#buffer;
-    const fds = this.#fds;
-    this.#dispatching = true;
-    try {
-      for (let i = 0; i < count && !this.#closed; i++) {
-        const fd = buffer[2 * i]!;
-        const mask = buffer[2 * i + 1]!;
-        if (mask & EVENT_READ) {
-          // Looked up afresh: an earlier callback may have removed or replaced it, and a
-          // watcher added during this batch waits for the next one.
-          const watcher = fds.get(fd)?.reader;
-          if (watcher != null && watcher.batch !== batch) this.#runIo(watcher.callback, fd, 'reader');
-        }
-        if (mask & EVENT_WRITE) {
-          const watcher = fds.get(fd)?.writer;
-          if (watcher != null && watcher.batch !== batch) this.#runIo(watcher.callback, fd, 'writer');
-        }
-      }
-    } finally {
-      this.#dispatching = false;
-    }
-    this.#runReady();
-  }
-
-  #runIo(callback: IoCallback, fd: number, role: string): void {
-    if (this.#debug) {
-      const start = performance.now();
-      try {
-        callback(fd);
-      } catch (error) {
-        this.#report(error, `${role} callback for fd ${fd}`, fd);
-      }
-      this.#checkSlow(start, `${role} ${describe(callback)} for fd ${fd}`);
-      return;
-    }
-    try {
-      callback(fd);
-    } catch (error) {
-      this.#report(error, `${role} callback for fd ${fd}`, fd);
-    }
-  }
-
-  #runHandle(handle: Handle, kind: string): void {
-    const callback = handle.take();
-    if (callback === null) return;
-    const start = this.#debug ? performance.now() : 0;
-    try {
-      callback();
-    } catch (error) {
-      this.#report(error, `${kind} callback ${describe(callback)}`, undefined, handle);
-    }
-    if (this.#debug) this.#checkSlow(start, `${kind} ${describe(callback)}`);
-  }
-
-  #checkSlow(start: number, what: string): void {
-    const elapsed = performance.now() - start;
-    if (elapsed > this.#slowCallbackDuration) {
-      process.emitWarning(`Executing ${what} took ${elapsed.toFixed(1)} ms`, {
-        type: 'IoreactorWarning',
-        code: 'IOR_WARN_SLOW_CALLBACK',
-      });
-    }
-  }
-
-  #report(error: unknown, message: string, fd?: number, handle?: Handle): void {
-    const handler = this.#exceptionHandler;
-    if (handler !== null) {
-      const context: ExceptionContext = { message, exception: error };
-      if (fd !== undefined) context.fd = fd;
-      if (handle !== undefined) context.handle = handle;
-      try {
-        handler(context, this);
-        return;
-      } catch (handlerError) {
-        error = handlerError;
-      }
-    }
-    // The rest of the batch still runs; the error surfaces as an uncaught exception
-    // right after, exactly like one thrown by a Node callback.
-    process.nextTick(() => {
-      throw error;
-    });
-  }
-
-  #scheduleDrain(): void {
-    if (this.#immediate !== null || this.#closed) return;
-    this.#immediate = setImmediate(() => {
-      this.#immediate = null;
-      this.#runReady();
-    });
-    if (!this.#refed) this.#immediate.unref();
-  }
-
-  /** Runs the callbacks scheduled so far; ones they schedule wait for the next round. */
-  #runReady(): void {
-    if (this.#ready.length === 0 || this.#closed) return;
-    const ready = this.#ready;
-    this.#ready = [];
-    this.#dispatching = true;
-    try {
-      for (let i = 0; i < ready.length && !this.#closed; i++) this.#runHandle(ready[i]!, 'callSoon');
-    } finally {
-      this.#dispatching = false;
-    }
-    if (this.#ready.length > 0) this.#scheduleDrain();
-  }
-
-  #onTimer(): void {
-    if (this.#closed) return;
-    this.#armedWhen = Infinity;
-    const now = this.time();
-    const due: TimerHandle[] = [];
-    const timers = this.#timers;
-    for (let top = timers.peek(); top !== undefined && top.whenMs <= now; top = timers.peek()) {
-      timers.pop();
-      if (top.cancelled()) {
-        this.#cancelledTimers--;
-        continue;
-      }
-      top.owner = null;
-      this.#liveTimers--;
-      due.push(top);
-    }
-    this.#dispatching = true;
-    try {
-      for (let i = 0; i < due.length && !this.#closed; i++) this.#runHandle(due[i]!, 'timer');
-    } finally {
-      this.#dispatching = false;
-    }
-    this.#runReady();
-    if (!this.#closed) this.#rearm();
-  }
-
-  #timerCancelled(_timer: TimerHandle): void {
-    if (this.#closed) return;
-    this.#liveTimers--;
-    this.#cancelledTimers++;
-    if (this.#liveTimers === 0) {
-      // Nothing left to wait for: a cancelled timer must not keep the process alive.
-      this.#timers.clear();
-      this.#cancelledTimers = 0;
-      this.#native.disarmTimer();
-      this.#armedWhen = Infinity;
-    } else if (this.#timers.size > kMinTimersToCompact && this.#cancelledTimers * 2 > this.#timers.size) {
-      this.#timers.compact();
-      this.#cancelledTimers = 0;
-    }
-    // The native timer stays armed for the cancelled deadline: later timers keep the
-    // process alive anyway, and one early wake-up that re-arms is cheaper than a native
-    // call on every cancel.
-  }
-
-  #rearm(): void {
-    const timers = this.#timers;
-    let top = timers.peek();
-    while (top !== undefined && top.cancelled()) {
-      timers.pop();
-      this.#cancelledTimers--;
-      top = timers.peek();
-    }
-    if (top === undefined) {
-      this.#native.disarmTimer();
-      this.#armedWhen = Infinity;
-      return;
-    }
-    if (top.whenMs !== this.#armedWhen) this.#arm(top.whenMs);
-  }
-
-  #arm(whenMs: number): void {
-    this.#armedWhen = whenMs;
-    this.#native.armTimer(whenMs - this.time());
+  override close(): void {
+    if (!this.closed) this.#waitsObject?.closeAll();
+    super.close();
   }
 }
 

@@ -6,7 +6,7 @@
  * saves two epoll_ctl calls per message on a request/response connection.
  */
 import { BusyResourceError, ClosedError } from '../errors.js';
-import type { EventLoop } from './event-loop.js';
+import type { BaseEventLoop } from './base-event-loop.js';
 
 interface Waiter {
   resolve: (value?: never) => void;
@@ -32,12 +32,12 @@ export interface FdWaits {
 }
 
 export class IoWaiters {
-  #loop: EventLoop;
+  #loop: BaseEventLoop;
   #fds = new Map<number, FdWaits>();
   #onReadable = (fd: number): void => this.#fire(fd, true);
   #onWritable = (fd: number): void => this.#fire(fd, false);
 
-  constructor(loop: EventLoop) {
+  constructor(loop: BaseEventLoop) {
     this.#loop = loop;
   }
 

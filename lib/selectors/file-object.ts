@@ -14,6 +14,16 @@ export function isValidFd(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= kMaxFd;
 }
 
+/**
+ * Returns `fd` if it is a valid fd number.
+ *
+ * @throws {InvalidArgumentError} otherwise, naming the argument.
+ */
+export function checkFd(fd: unknown, name = 'file descriptor'): number {
+  if (!isValidFd(fd)) throw new InvalidArgumentError(`Invalid ${name}: ${String(fd)}`);
+  return fd;
+}
+
 /** A short description of a file object for error messages. */
 export function describeFileObject(fileobj: unknown): string {
   if (typeof fileobj === 'number') return String(fileobj);

@@ -9,7 +9,7 @@
 import { constants } from 'node:os';
 import { InvalidArgumentError, SystemError } from '../errors.js';
 import { native } from '../internal/init.js';
-import { isValidFd } from '../selectors/file-object.js';
+import { checkFd } from '../selectors/file-object.js';
 
 export { SystemError };
 
@@ -20,11 +20,6 @@ export const errno: Readonly<Record<string, number>> = Object.freeze(
 
 /** `FD_SETSIZE` of this platform: the select backend's fd limit. */
 export const FD_SETSIZE: number = native.FD_SETSIZE;
-
-function checkFd(fd: unknown, name = 'fd'): number {
-  if (!isValidFd(fd)) throw new InvalidArgumentError(`Invalid ${name}: ${String(fd)}`);
-  return fd;
-}
 
 function checkView(buffer: unknown): ArrayBufferView {
   if (!ArrayBuffer.isView(buffer)) {

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { native } from '../internal/init.js';
-import { isValidFd } from '../selectors/file-object.js';
+import { checkFd } from '../selectors/file-object.js';
 
 /** An IPv4 or IPv6 endpoint; `address` is numeric (no DNS at this level). */
 export interface InetAddress {
@@ -62,11 +62,6 @@ export const SHUT_WR: number = c.SHUT_WR;
 export const SHUT_RDWR: number = c.SHUT_RDWR;
 /** The system's largest listen backlog. */
 export const SOMAXCONN: number = c.SOMAXCONN;
-
-function checkFd(fd: unknown): number {
-  if (!isValidFd(fd)) throw new InvalidArgumentError(`Invalid file descriptor: ${String(fd)}`);
-  return fd;
-}
 
 function checkAddress(address: unknown): SocketAddress {
   if (typeof address !== 'object' || address === null) {
