@@ -242,6 +242,51 @@ describe('awaitable socket operations', () => {
     }
   });
 
+  it('sockSendFile falls back to read + send for a source sendfile cannot use (a pipe)', async () => {
+    const loop = res.loop();
+    const [server, client, conn] = await tcpPair(loop);
+    const [r, w] = res.pipe();
+    try {
+      const content = Buffer.from('streamed through a pipe, not a file');
+      expect(sys.write(w, content)).toBe(content.length);
+      res.close(w);
+      expect(await loop.sockSendFile(client, r)).toBe(content.length);
+      expect((await conn.recv(100)).equals(content)).toBe(true);
+    } finally {
+      for (const s of [server, client, conn]) s.close();
+    }
+  });
+
+  it('Socket works over IPv6 and Unix-domain streams', async () => {
+    const loop = res.loop();
+    const dir = mkdtempSync(path.join(tmpdir(), 'ioreactor-unix-'));
+    try {
+      const cases: [Socket, sys.SocketAddress | { path: string }][] = [
+        [new Socket({ family: 'unix', loop }), { path: path.join(dir, 'sock') }],
+      ];
+      try {
+        const v6 = new Socket({ family: 'IPv6', loop });
+        v6.bind({ address: '::1', port: 0 });
+        cases.push([v6, v6.localAddress]);
+      } catch {
+        // No IPv6 loopback on this machine.
+      }
+      for (const [server, address] of cases) {
+        using listener = server;
+        if ('path' in address && !('family' in address)) listener.bind(address);
+        listener.listen();
+        using client = new Socket({ family: listener.family, loop });
+        const [[conn]] = await Promise.all([listener.accept(), client.connect(listener.localAddress)]);
+        using accepted = conn;
+        await client.sendAll(Buffer.from(`hello over ${listener.family}`));
+        expect((await accepted.recv(100)).toString()).toBe(`hello over ${listener.family}`);
+        expect(accepted.family).toBe(listener.family);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cancelling 100,000 tasks blocked in sockRecv leaves no registration behind', async () => {
     const loop = res.loop();
     // The open-file limit here is 20000, so the 100,000 tasks come in 10 rounds of

@@ -138,6 +138,23 @@ describe('Task', () => {
   });
 });
 
+describe('run', () => {
+  it('returns main\'s result or error and closes the loop', async () => {
+    const ok = await runScript(`
+      io.run(async (signal) => { await io.sleep(5, { signal }); return 42; })
+        .then((v) => console.log('result', v, io.getEventLoop() !== undefined));
+    `);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe('result 42 true\n');
+    const failed = await runScript(`
+      const loop = io.getEventLoop();
+      io.run(async () => { throw new Error('main failed'); })
+        .catch((e) => console.log('caught', e.message, loop.closed));
+    `);
+    expect(failed.stdout).toBe('caught main failed true\n');
+  });
+});
+
 describe('TaskGroup', () => {
   it('waits for every child and returns normally when all succeed', async () => {
     const results: number[] = [];

@@ -31,6 +31,7 @@ const ECONNABORTED = errno.ECONNABORTED!;
 const ENOSYS = errno.ENOSYS!;
 const EINVAL = errno.EINVAL!;
 const EOPNOTSUPP = errno.EOPNOTSUPP!;
+const ESPIPE = errno.ESPIPE!;
 
 /** The fd of a socket-like value. */
 export function fdOf(socket: SocketLike): number {
@@ -220,6 +221,7 @@ export async function sendFile(
   }
   let sent = 0;
   let useFallback = false;
+  let seekable = true;
   const wanted = (): number => (count === undefined ? 1 << 30 : count - sent);
   while (count === undefined || sent < count) {
     if (!useFallback) {
@@ -229,7 +231,10 @@ export async function sendFile(
         continue;
       }
       if (n === 0) break; // end of file
-      if (n === ENOSYS || n === EINVAL || n === EOPNOTSUPP) {
+      // sendfile needs a mappable, seekable source (sendfile(2)): a pipe gives ESPIPE,
+      // a socket or some file systems EINVAL; no sendfile at all is ENOSYS.
+      if (n === ESPIPE) seekable = false;
+      if (n === ENOSYS || n === EINVAL || n === EOPNOTSUPP || n === ESPIPE) {
         useFallback = sent === 0 || n === ENOSYS;
         if (!useFallback) fail(n, 'sendfile');
         continue;
@@ -247,9 +252,17 @@ export async function sendFile(
       }
       continue;
     }
-    // Fallback: positioned reads (pread) and sendAll, 64 KiB at a time.
+    // Fallback: positioned reads (pread) and sendAll, 64 KiB at a time; a pipe or
+    // other unseekable source (ESPIPE) is read from where it stands.
     const chunk = Buffer.allocUnsafe(Math.min(65536, wanted()));
-    const got = readSync(fileFd, chunk, 0, chunk.length, offset + sent);
+    let got: number;
+    try {
+      got = readSync(fileFd, chunk, 0, chunk.length, seekable ? offset + sent : null);
+    } catch (error) {
+      if (!seekable || (error as { code?: string }).code !== 'ESPIPE') throw error;
+      seekable = false;
+      continue;
+    }
     if (got === 0) break;
     try {
       await sendAll(waits, fd, chunk.subarray(0, got), signal);
