@@ -294,8 +294,10 @@ describe('awaitable socket operations', () => {
     const rounds = 10;
     const pairs = 5000;
     const start = performance.now();
+    let cancelMs = 0;
     for (let round = 0; round < rounds; round++) {
       const fds: number[] = [];
+      let cancelStart = 0;
       for (let i = 0; i < pairs; i++) fds.push(...sys.socketpair());
       try {
         await TaskGroup.run(async (group) => {
@@ -304,8 +306,10 @@ describe('awaitable socket operations', () => {
           expect(loop.waitingFds).toBe(fds.length);
           expect(loop.registeredFds).toBe(fds.length);
           // Cancel them all through the group's own signal.
+          cancelStart = performance.now();
           throw new CancelledError('round over');
         }).catch((e: unknown) => {
+          cancelMs += performance.now() - cancelStart;
           expect((e as Error & { failures: { name: string }[] }).failures.map((f) => f.name)).toEqual(['<body>']);
         });
         expect(loop.waitingFds).toBe(0);
@@ -315,6 +319,9 @@ describe('awaitable socket operations', () => {
       }
     }
     const ms = performance.now() - start;
-    console.log(`100,000 tasks blocked in sockRecv created and cancelled in ${ms.toFixed(0)} ms`);
+    console.log(
+      `100,000 tasks blocked in sockRecv: ${ms.toFixed(0)} ms in all (socket pairs included), ` +
+        `${cancelMs.toFixed(0)} ms from the cancel to every task settled and unregistered`,
+    );
   }, 120_000);
 });
