@@ -70,5 +70,35 @@ bool ArgFd(const Napi::CallbackInfo& info, size_t index, int* fd) {
   return true;
 }
 
+bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size_t* len) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !(info[index].IsTypedArray() || info[index].IsDataView())) {
+    ThrowInvalidArgument(env, "buffer must be a Buffer, TypedArray or DataView");
+    return false;
+  }
+  uint8_t* base;
+  size_t size;
+  if (info[index].IsTypedArray()) {
+    Napi::TypedArray array = info[index].As<Napi::TypedArray>();
+    base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    size = array.ByteLength();
+  } else {
+    Napi::DataView view = info[index].As<Napi::DataView>();
+    base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    size = view.ByteLength();
+  }
+  int64_t offset = 0;
+  if (info.Length() > index + 1 && !info[index + 1].IsUndefined()) {
+    if (!ArgInt(info, index + 1, 0, static_cast<int64_t>(size), "offset", &offset)) return false;
+  }
+  int64_t length = static_cast<int64_t>(size) - offset;
+  if (info.Length() > index + 2 && !info[index + 2].IsUndefined()) {
+    if (!ArgInt(info, index + 2, 0, static_cast<int64_t>(size) - offset, "length", &length)) return false;
+  }
+  *data = base + offset;
+  *len = static_cast<size_t>(length);
+  return true;
+}
+
 }  // namespace js
 }  // namespace ioreactor

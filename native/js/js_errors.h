@@ -22,6 +22,11 @@ bool ArgFd(const Napi::CallbackInfo& info, size_t index, int* fd);
 bool ArgInt(const Napi::CallbackInfo& info, size_t index, int64_t min, int64_t max,
             const char* name, int64_t* out);
 
+/// Reads (view[, offset[, length]]) starting at `index`: the byte range of a
+/// TypedArray or DataView. Throws InvalidArgumentError and returns false if the
+/// value is not a view or the range does not fit.
+bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size_t* len);
+
 }  // namespace js
 }  // namespace ioreactor
 

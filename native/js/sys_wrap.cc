@@ -68,45 +68,11 @@ Napi::Value Dup2(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r);
 }
 
-// (fd, view[, offset[, length]]): the byte range of an ArrayBufferView.
-bool ArgRange(const Napi::CallbackInfo& info, int* fd, uint8_t** data, size_t* len) {
-  Napi::Env env = info.Env();
-  if (!ArgFd(info, 0, fd)) return false;
-  if (info.Length() < 2 || !(info[1].IsTypedArray() || info[1].IsDataView())) {
-    ThrowInvalidArgument(env, "buffer must be a Buffer, TypedArray or DataView");
-    return false;
-  }
-  uint8_t* base;
-  size_t size;
-  if (info[1].IsTypedArray()) {
-    Napi::TypedArray array = info[1].As<Napi::TypedArray>();
-    base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    size = array.ByteLength();
-  } else {
-    Napi::DataView view = info[1].As<Napi::DataView>();
-    base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-    size = view.ByteLength();
-  }
-  int64_t offset = 0;
-  if (info.Length() > 2 && !info[2].IsUndefined()) {
-    if (!ArgInt(info, 2, 0, static_cast<int64_t>(size), "offset", &offset)) return false;
-  }
-  int64_t length = static_cast<int64_t>(size) - offset;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!ArgInt(info, 3, 0, static_cast<int64_t>(size) - offset, "length", &length)) {
-      return false;
-    }
-  }
-  *data = base + offset;
-  *len = static_cast<size_t>(length);
-  return true;
-}
-
 Napi::Value Read(const Napi::CallbackInfo& info) {
   int fd;
   uint8_t* data;
   size_t len;
-  if (!ArgRange(info, &fd, &data, &len)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), static_cast<double>(core::Read(fd, data, len)));
 }
 
@@ -114,7 +80,7 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   int fd;
   uint8_t* data;
   size_t len;
-  if (!ArgRange(info, &fd, &data, &len)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), static_cast<double>(core::Write(fd, data, len)));
 }
 
