@@ -166,6 +166,19 @@ describe('awaitable socket operations', () => {
     expect(loop.registeredFds).toBe(0);
   });
 
+  it('closing the loop rejects pending operations with ClosedError; later calls reject too', async () => {
+    const loop = res.loop();
+    const [a, b] = res.socketpair();
+    const pendingRecv = loop.sockRecv(a, 10);
+    const pendingWait = loop.waitWritable(b).then(() => loop.waitReadable(b));
+    await sleep(1);
+    loop.close();
+    await expect(pendingRecv).rejects.toBeInstanceOf(ClosedError);
+    await expect(pendingWait).rejects.toBeInstanceOf(ClosedError);
+    await expect(loop.sockRecv(a, 10)).rejects.toBeInstanceOf(ClosedError);
+    await expect(loop.sockSendAll(a, Buffer.from('x'))).rejects.toBeInstanceOf(ClosedError);
+  });
+
   it('a second waiter for the same fd and direction gets BusyResourceError', async () => {
     const loop = res.loop();
     const [a] = res.socketpair();
