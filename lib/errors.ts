@@ -29,8 +29,15 @@ export class IoreactorError extends Error {
     Object.defineProperty(this, brandOf(code), { value: true });
   }
 
+  /**
+   * @internal The brand `instanceof` checks for a subclass (its code); none on the base
+   * class, which matches every ioreactor error.
+   */
+  static readonly brand: string | undefined = undefined;
+
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, kBrand);
+    const brand = (this as typeof IoreactorError).brand;
+    return hasBrand(value, brand === undefined ? kBrand : brandOf(brand));
   }
 }
 Object.defineProperty(IoreactorError.prototype, 'name', { value: 'IoreactorError' });
@@ -44,9 +51,7 @@ export class InvalidArgumentError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_INVALID_ARG', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_INVALID_ARG'));
-  }
+  static override readonly brand: string = 'IOR_ERR_INVALID_ARG';
 }
 Object.defineProperty(InvalidArgumentError.prototype, 'name', { value: 'InvalidArgumentError' });
 
@@ -56,9 +61,7 @@ export class AlreadyRegisteredError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_ALREADY_REGISTERED', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_ALREADY_REGISTERED'));
-  }
+  static override readonly brand: string = 'IOR_ERR_ALREADY_REGISTERED';
 }
 Object.defineProperty(AlreadyRegisteredError.prototype, 'name', { value: 'AlreadyRegisteredError' });
 
@@ -68,9 +71,7 @@ export class NotRegisteredError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_NOT_REGISTERED', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_NOT_REGISTERED'));
-  }
+  static override readonly brand: string = 'IOR_ERR_NOT_REGISTERED';
 }
 Object.defineProperty(NotRegisteredError.prototype, 'name', { value: 'NotRegisteredError' });
 
@@ -83,9 +84,7 @@ export class ClosedError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_CLOSED', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_CLOSED'));
-  }
+  static override readonly brand: string = 'IOR_ERR_CLOSED';
 }
 Object.defineProperty(ClosedError.prototype, 'name', { value: 'ClosedError' });
 
@@ -95,9 +94,7 @@ export class BackendUnavailableError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BACKEND_UNAVAILABLE', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_BACKEND_UNAVAILABLE'));
-  }
+  static override readonly brand: string = 'IOR_ERR_BACKEND_UNAVAILABLE';
 }
 Object.defineProperty(BackendUnavailableError.prototype, 'name', { value: 'BackendUnavailableError' });
 
@@ -110,9 +107,7 @@ export class BackendUnsupportedError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BACKEND_UNSUPPORTED', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_BACKEND_UNSUPPORTED'));
-  }
+  static override readonly brand: string = 'IOR_ERR_BACKEND_UNSUPPORTED';
 }
 Object.defineProperty(BackendUnsupportedError.prototype, 'name', { value: 'BackendUnsupportedError' });
 
@@ -125,9 +120,7 @@ export class CancelledError extends IoreactorError {
   constructor(message = 'The operation was cancelled', options?: ErrorOptions) {
     super('IOR_ERR_CANCELLED', message, options);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_CANCELLED'));
-  }
+  static override readonly brand: string = 'IOR_ERR_CANCELLED';
 }
 Object.defineProperty(CancelledError.prototype, 'name', { value: 'CancelledError' });
 
@@ -137,9 +130,7 @@ export class TimeoutError extends IoreactorError {
   constructor(message = 'The operation timed out', options?: ErrorOptions) {
     super('IOR_ERR_TIMEOUT', message, options);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_TIMEOUT'));
-  }
+  static override readonly brand: string = 'IOR_ERR_TIMEOUT';
 }
 Object.defineProperty(TimeoutError.prototype, 'name', { value: 'TimeoutError' });
 
@@ -152,9 +143,7 @@ export class InvalidStateError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_INVALID_STATE', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_INVALID_STATE'));
-  }
+  static override readonly brand: string = 'IOR_ERR_INVALID_STATE';
 }
 Object.defineProperty(InvalidStateError.prototype, 'name', { value: 'InvalidStateError' });
 
@@ -164,9 +153,7 @@ export class BusyResourceError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BUSY', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_BUSY'));
-  }
+  static override readonly brand: string = 'IOR_ERR_BUSY';
 }
 Object.defineProperty(BusyResourceError.prototype, 'name', { value: 'BusyResourceError' });
 
@@ -196,9 +183,7 @@ export class TaskGroupError extends IoreactorError {
     this.failures = Object.freeze([...failures]);
     this.errors = Object.freeze(failures.map((f) => f.error));
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_TASK_GROUP'));
-  }
+  static override readonly brand: string = 'IOR_ERR_TASK_GROUP';
 }
 Object.defineProperty(TaskGroupError.prototype, 'name', { value: 'TaskGroupError' });
 
@@ -215,9 +200,7 @@ export class PartialSendError extends IoreactorError {
     super('IOR_ERR_PARTIAL_SEND', `sendAll stopped after ${bytesSent} bytes`, { cause });
     this.bytesSent = bytesSent;
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('IOR_ERR_PARTIAL_SEND'));
-  }
+  static override readonly brand: string = 'IOR_ERR_PARTIAL_SEND';
 }
 Object.defineProperty(PartialSendError.prototype, 'name', { value: 'PartialSendError' });
 
@@ -258,8 +241,6 @@ export class SystemError extends IoreactorError {
     Object.defineProperty(this, brandOf('SystemError'), { value: true });
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, brandOf('SystemError'));
-  }
+  static override readonly brand: string = 'SystemError';
 }
 Object.defineProperty(SystemError.prototype, 'name', { value: 'SystemError' });

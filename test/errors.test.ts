@@ -4,12 +4,16 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   AlreadyRegisteredError,
   BackendUnavailableError,
+  BrokenBarrierError,
   ClosedError,
   DefaultSelector,
   EVENT_READ,
   InvalidArgumentError,
   IoreactorError,
   NotRegisteredError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
   SystemError,
 } from '../lib/index.js';
 
@@ -50,6 +54,22 @@ describe('error classes', () => {
     // A positive errno is normalised to Node's negative form.
     expect(new SystemError(constants.errno.EPERM, 'x').errno).toBe(-constants.errno.EPERM);
     expect(new SystemError(-99999, 'x').code).toBe('UNKNOWN');
+  });
+
+  it('the sync primitives\' errors are branded the same way', () => {
+    const classes = [QueueEmptyError, QueueFullError, QueueShutDownError, BrokenBarrierError] as const;
+    for (const Class of classes) {
+      const error = new Class('x');
+      expect(error).toBeInstanceOf(Class);
+      expect(error).toBeInstanceOf(IoreactorError);
+      for (const Other of classes) if (Other !== Class) expect(error).not.toBeInstanceOf(Other);
+      expect(error).not.toBeInstanceOf(ClosedError);
+      expect(new ClosedError('x')).not.toBeInstanceOf(Class);
+    }
+    expect(new QueueEmptyError('x').name).toBe('QueueEmptyError');
+    expect(new QueueEmptyError('x').code).toBe('IOR_ERR_QUEUE_EMPTY');
+    // A plain object with a matching code is not an instance: only the brand counts.
+    expect({ code: 'IOR_ERR_QUEUE_EMPTY' }).not.toBeInstanceOf(QueueEmptyError);
   });
 
   it('errors thrown by native code are the same classes', () => {

@@ -8,6 +8,8 @@
 import { BusyResourceError, ClosedError } from '../errors.js';
 import type { BaseEventLoop } from './base-event-loop.js';
 
+type Attempt = (resolve: (value: never) => void, reject: (error: unknown) => void) => boolean;
+
 interface Waiter {
   resolve: (value?: never) => void;
   reject: (reason: unknown) => void;
@@ -18,7 +20,7 @@ interface Waiter {
    * true, or returns false to keep waiting (a spurious wake-up). Lets an operation
    * complete with one Promise instead of a wait followed by a retry.
    */
-  attempt: (() => boolean) | undefined;
+  attempt: Attempt | undefined;
 }
 
 /** Per-fd state of the coroutine layer. */
@@ -92,7 +94,7 @@ export class IoWaiters {
         reject,
         signal,
         onAbort: undefined,
-        attempt: attempt === undefined ? undefined : () => attempt(resolve, reject),
+        attempt: attempt as Attempt | undefined,
       };
       try {
         if (read && !state.readArmed) {
@@ -157,7 +159,7 @@ export class IoWaiters {
       this.#forgetIfIdle(fd);
       return;
     }
-    if (waiter.attempt !== undefined && !waiter.attempt()) return; // still waiting
+    if (waiter.attempt !== undefined && !waiter.attempt(waiter.resolve, waiter.reject)) return; // still waiting
     if (read) state.reader = null;
     else state.writer = null;
     this.#detach(waiter);

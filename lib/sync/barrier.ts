@@ -9,9 +9,7 @@ export class BrokenBarrierError extends IoreactorError {
   constructor(message = 'The barrier is broken') {
     super('IOR_ERR_BROKEN_BARRIER', message);
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === 'IOR_ERR_BROKEN_BARRIER';
-  }
+  static override readonly brand: string = 'IOR_ERR_BROKEN_BARRIER';
 }
 Object.defineProperty(BrokenBarrierError.prototype, 'name', { value: 'BrokenBarrierError' });
 

@@ -4,13 +4,10 @@ import type { WaitOptions } from './lock.js';
 import { WaitQueue } from './waiters.js';
 
 function queueError(code: string, name: string) {
-  const brand = code;
   class QueueError extends IoreactorError {
+    static override readonly brand: string = code;
     constructor(message: string) {
-      super(brand, message);
-    }
-    static override [Symbol.hasInstance](value: unknown): boolean {
-      return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === brand;
+      super(code, message);
     }
   }
   Object.defineProperty(QueueError.prototype, 'name', { value: name });
