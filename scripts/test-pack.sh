@@ -16,7 +16,10 @@ fail() { printf 'test-pack FAILED: %s\n' "$*" >&2; exit 1; }
 
 # 1. A clean copy: tracked and untracked-but-not-ignored files, so stale dist/, prebuilds/ and
 #    build output of this tree cannot leak into the tarball (and the shared build/ is untouched).
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+#    TEST_PACK_REF=<commit> packs that commit (git archive) instead of the working tree.
+if [ -n "${TEST_PACK_REF:-}" ]; then
+  git -C "$root" archive --format=tar "$TEST_PACK_REF" | tar -C "$src" -xf -
+elif git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   (cd "$root" && git ls-files -z -co --exclude-standard) |
     while IFS= read -r -d '' f; do
       [[ -e "$root/$f" && "$f" != build*/* ]] && printf '%s\0' "$f"
