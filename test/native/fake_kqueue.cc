@@ -1,68 +1,139 @@
 // kqueue(2) emulated over poll(2), for testing selector_kqueue.cc on Linux. It models
-// what the backend relies on: one knote per (ident, filter); EV_ADD of a closed fd is
-// EBADF; EV_DELETE of an unknown knote is ENOENT; closing an fd removes its knotes;
-// each ready filter is a separate event; at most nevents events are returned.
+// what the backend relies on, as strictly as the tests need:
+// - one knote per (ident, filter); EV_ADD of an existing knote updates it; EV_ADD of a
+//   closed fd is EBADF; EV_DELETE of an unknown knote is ENOENT;
+// - a change list is applied in order and, with no event list, the first failed change
+//   ends the call with -1 and errno (kqueue(2), RETURN VALUES);
+// - knotes die with their descriptor: close() is intercepted below ("Calling close() on a
+//   file descriptor will remove any kevents that reference the descriptor", kqueue(2)),
+//   and a knote whose number now names another file (dup2 onto it) is gone too, so a
+//   reused number never inherits the old knotes;
+// - ready knotes wait in one queue per kqueue; a scan delivers from the head, at most
+//   nevents, and re-queues each delivered level-triggered knote at the tail (FreeBSD
+//   kqueue_scan, TAILQ_INSERT_TAIL), so undelivered knotes come first next time;
+// - each ready filter is a separate event.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/event.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <list>
 #include <map>
 #include <utility>
 #include <vector>
 
 namespace {
 
-using Knotes = std::map<std::pair<int, int>, bool>;  // (fd, filter) -> present
-std::map<int, Knotes> queues;
-int last_nevents = 0;
+using KnoteId = std::pair<int, int>;  // (fd, filter)
 
-bool FdOpen(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+struct FileId {
+  dev_t dev;
+  ino_t ino;
+  bool operator==(const FileId& other) const { return dev == other.dev && ino == other.ino; }
+};
+
+struct Queue {
+  // Ordered by (fd, filter): EVFILT_WRITE (-2) sorts before EVFILT_READ (-1), so of an
+  // fd's knotes that become ready together the write one is queued first, an order the
+  // backend's merge must handle as well as the reverse.
+  std::map<KnoteId, FileId> knotes;
+  std::list<KnoteId> active;  // kqueue's queue of ready knotes, head first
+};
+
+// Never destroyed: close() below may run after static destructors.
+std::map<int, Queue>& queues = *new std::map<int, Queue>();
+int last_nevents = 0;
+bool fail_next_call = false;
+
+bool Identify(int fd, FileId* id) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return false;
+  *id = FileId{st.st_dev, st.st_ino};
+  return true;
+}
+
+void DropKnote(Queue* q, const KnoteId& id) {
+  q->knotes.erase(id);
+  q->active.remove(id);
+}
+
+// Forgets the knotes of fd whose file is no longer the one they were added for.
+void DropStale(Queue* q, int fd) {
+  FileId now;
+  const bool open = Identify(fd, &now);
+  for (const int filter : {EVFILT_READ, EVFILT_WRITE}) {
+    auto it = q->knotes.find({fd, filter});
+    if (it != q->knotes.end() && (!open || !(it->second == now))) DropKnote(q, it->first);
+  }
+}
+
+void DropAllStale(Queue* q) {
+  std::vector<int> fds;
+  for (const auto& entry : q->knotes) fds.push_back(entry.first.first);
+  for (const int fd : fds) DropStale(q, fd);
+}
 
 }  // namespace
 
+extern "C" int close(int fd) {
+  queues.erase(fd);
+  for (auto& entry : queues) {
+    DropKnote(&entry.second, {fd, EVFILT_READ});
+    DropKnote(&entry.second, {fd, EVFILT_WRITE});
+  }
+  return static_cast<int>(syscall(SYS_close, fd));
+}
+
 int FakeKqueueLastNevents(void) { return last_nevents; }
+
+void FakeKqueueFailNextCall(void) { fail_next_call = true; }
 
 int kqueue(void) {
   const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) queues[fd].clear();
+  if (fd >= 0) queues[fd] = Queue();
   return fd;
 }
 
 int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* events,
            int nevents, const struct timespec* timeout) {
+  if (fail_next_call) {
+    fail_next_call = false;
+    return -1;  // errno deliberately untouched
+  }
   auto q = queues.find(kq);
-  if (q == queues.end() || !FdOpen(kq)) {
+  if (q == queues.end()) {
     errno = EBADF;
     return -1;
   }
-  Knotes& knotes = q->second;
+  Queue& queue = q->second;
   for (int i = 0; i < nchanges; ++i) {
     const int fd = static_cast<int>(changes[i].ident);
-    const std::pair<int, int> id(fd, changes[i].filter);
-    if (!FdOpen(fd)) {
-      knotes.erase(id);
+    const KnoteId id(fd, changes[i].filter);
+    DropStale(&queue, fd);
+    FileId file;
+    if (!Identify(fd, &file)) {
       errno = EBADF;
       return -1;
     }
     if (changes[i].flags & EV_ADD) {
-      knotes[id] = true;
+      queue.knotes[id] = file;
     } else if (changes[i].flags & EV_DELETE) {
-      if (knotes.erase(id) == 0) {
+      if (queue.knotes.count(id) == 0) {
         errno = ENOENT;
         return -1;
       }
+      DropKnote(&queue, id);
     }
   }
   if (nevents == 0) return 0;
   last_nevents = nevents;
-  // Closing an fd removes its knotes.
-  for (auto it = knotes.begin(); it != knotes.end();) {
-    it = FdOpen(it->first.first) ? std::next(it) : knotes.erase(it);
-  }
+  DropAllStale(&queue);
   std::vector<struct pollfd> fds;
-  for (const auto& entry : knotes) {
+  for (const auto& entry : queue.knotes) {
     const short want = entry.first.second == EVFILT_READ ? POLLIN : POLLOUT;
     if (!fds.empty() && fds.back().fd == entry.first.first) {
       fds.back().events |= want;
@@ -76,20 +147,37 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
     ms = static_cast<int>((ns + 999999) / 1000000);
   }
   const int n = poll(fds.data(), fds.size(), ms);
-  if (n <= 0) return n;
-  int count = 0;
+  if (n < 0) return n;
+  std::map<KnoteId, short> ready;  // knote -> revents of its fd
   for (const struct pollfd& p : fds) {
     const bool read_ready = p.revents & (POLLIN | POLLHUP | POLLERR);
     const bool write_ready = p.revents & (POLLOUT | POLLERR);
-    // Writes first, so the backend's merge sees both orders across tests.
-    if (write_ready && knotes.count({p.fd, EVFILT_WRITE}) && count < nevents) {
-      EV_SET(&events[count], p.fd, EVFILT_WRITE, 0, 0, 0, 0);
-      ++count;
+    if (write_ready && queue.knotes.count({p.fd, EVFILT_WRITE})) {
+      ready[{p.fd, EVFILT_WRITE}] = p.revents;
     }
-    if (read_ready && knotes.count({p.fd, EVFILT_READ}) && count < nevents) {
-      EV_SET(&events[count], p.fd, EVFILT_READ, (p.revents & POLLHUP) ? EV_EOF : 0, 0, 0, 0);
-      ++count;
+    if (read_ready && queue.knotes.count({p.fd, EVFILT_READ})) {
+      ready[{p.fd, EVFILT_READ}] = p.revents;
     }
   }
+  // A queued knote whose filter no longer fires leaves the queue; a newly ready one
+  // joins at the tail.
+  queue.active.remove_if([&](const KnoteId& id) { return ready.count(id) == 0; });
+  for (const auto& entry : ready) {
+    if (std::find(queue.active.begin(), queue.active.end(), entry.first) == queue.active.end()) {
+      queue.active.push_back(entry.first);
+    }
+  }
+  int count = 0;
+  std::list<KnoteId> delivered;
+  while (count < nevents && !queue.active.empty()) {
+    const KnoteId id = queue.active.front();
+    queue.active.pop_front();
+    const short revents = ready[id];
+    const uint16_t flags = (id.second == EVFILT_READ && (revents & POLLHUP)) ? EV_EOF : 0;
+    EV_SET(&events[count], id.first, id.second, flags, 0, 0, 0);
+    ++count;
+    delivered.push_back(id);
+  }
+  queue.active.splice(queue.active.end(), delivered);
   return count;
 }

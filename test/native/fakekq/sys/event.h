@@ -38,7 +38,11 @@ int kqueue(void);
 int kevent(int kq, const struct kevent* changelist, int nchanges, struct kevent* eventlist,
            int nevents, const struct timespec* timeout);
 
-// Test hooks: how many kevent() wait calls were made and the nevents of the last one.
+// Test hooks: the nevents of the last kevent() call that asked for events; and making
+// the next kevent() call fail with -1 without setting errno (some kqueue implementations
+// fail a repeated EV_ADD that way; libkqueue's knote modify once returned -1 regardless,
+// mheily/libkqueue#8).
 int FakeKqueueLastNevents(void);
+void FakeKqueueFailNextCall(void);
 
 #endif  // IOREACTOR_TEST_NATIVE_FAKEKQ_SYS_EVENT_H_
