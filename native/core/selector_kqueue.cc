@@ -58,8 +58,6 @@ class KqueueSelector final : public Selector {
     const uint32_t old_events = it->second.events;
     const int err = Apply(fd, &it->second, events);
     if (err != 0) {
-      Change(fd, EVFILT_READ, EV_DELETE);
-      Change(fd, EVFILT_WRITE, EV_DELETE);
       filters_ -= Filters(old_events);
       registered_.erase(it);
       return err;
@@ -76,9 +74,9 @@ class KqueueSelector final : public Selector {
     filters_ -= Filters(events);
     registered_.erase(it);
     int result = 0;
-    if (events & kEventRead) result = Change(fd, EVFILT_READ, EV_DELETE);
+    if (events & kEventRead) result = Delete(fd, EVFILT_READ);
     if (events & kEventWrite) {
-      const int w = Change(fd, EVFILT_WRITE, EV_DELETE);
+      const int w = Delete(fd, EVFILT_WRITE);
       if (result == 0) result = w;
     }
     // Closing an fd removes its knotes (kqueue(2)), so EV_DELETE on a closed
@@ -92,8 +90,14 @@ class KqueueSelector final : public Selector {
     if (capacity <= 0) return -EINVAL;
     // Size by filters, not fds: an fd ready both ways yields two kevents.
     // With nevents == 0 kevent ignores the timeout (bpo-29255), hence >= 1.
+    // Never ask for more kevents than `out` has entries: each kevent makes at
+    // most one new entry, so none is ever dropped. The kernel keeps the rest
+    // queued and re-queues each delivered level-triggered knote at the tail
+    // (FreeBSD kqueue_scan, TAILQ_INSERT_TAIL), so the next call starts with
+    // the fds left out of this one. Dropping the kevents past capacity instead
+    // would drop the same fds on every call.
     int nevents = filters_ > 0 ? filters_ : 1;
-    if (nevents > 2 * capacity) nevents = 2 * capacity;
+    if (nevents > capacity) nevents = capacity;
     if (events_.size() < static_cast<size_t>(nevents)) {
       events_.resize(static_cast<size_t>(nevents));
     }
@@ -106,7 +110,10 @@ class KqueueSelector final : public Selector {
         ts.tv_nsec = static_cast<long>(ns % 1000000000);
         tsp = &ts;
       }
-      return kevent(kq_, nullptr, 0, events_.data(), nevents, tsp);
+      errno = 0;
+      const int r = kevent(kq_, nullptr, 0, events_.data(), nevents, tsp);
+      if (r < 0 && errno == 0) errno = kUnexplainedFailure;
+      return r;
     });
     if (n < 0) return n;
     ++stamp_;
@@ -132,7 +139,6 @@ class KqueueSelector final : public Selector {
         out[2 * reg.slot + 1] |= static_cast<int32_t>(bit);
         continue;
       }
-      if (count == capacity) continue;
       reg.stamp = stamp_;
       reg.slot = count;
       out[2 * count] = fd;
@@ -160,41 +166,74 @@ class KqueueSelector final : public Selector {
     return ((events & kEventRead) ? 1 : 0) + ((events & kEventWrite) ? 1 : 0);
   }
 
-  // Applies one change. Without an event list, kevent reports a failed change
-  // as -1 and errno (kqueue(2), RETURN VALUES).
+  // A kevent() that fails without setting errno (some implementations do so
+  // for a repeated EV_ADD) has still failed. EIO says "the kernel failed" and
+  // is none of the values this class gives a meaning: not EINTR (retried),
+  // not EBADF/ENOENT (Unregister reads them as "closed behind our back").
+  static constexpr int kUnexplainedFailure = EIO;
+
+  // Submits a change list without an event list, so kevent reports the first
+  // failed change as -1 and errno, having applied the changes before it and
+  // none after (kqueue(2), RETURN VALUES). errno is cleared first so that a
+  // value left by an earlier call is never read as this call's reason.
   // The field types of struct kevent differ between systems (NetBSD uses
   // uint32_t filter/flags and intptr_t udata), so EV_SET does the narrowing.
-  int Change(int fd, int filter, unsigned flags) {
-    struct kevent kev;
-    EV_SET(&kev, static_cast<uintptr_t>(fd), filter, flags, 0, 0, 0);
+  int Submit(const struct kevent* changes, int nchanges) {
     for (;;) {
-      if (kevent(kq_, &kev, 1, nullptr, 0, nullptr) == 0) return 0;
+      errno = 0;
+      if (kevent(kq_, changes, nchanges, nullptr, 0, nullptr) >= 0) return 0;
+      if (errno == 0) return -kUnexplainedFailure;
       if (errno != EINTR) return -errno;
     }
   }
 
-  // Moves the kernel filters of fd from reg->events to `events`: adds first,
-  // then deletes, so a failed add leaves the old set in place for the caller
-  // to clean up.
+  int Delete(int fd, int filter) {
+    struct kevent kev;
+    EV_SET(&kev, static_cast<uintptr_t>(fd), filter, EV_DELETE, 0, 0, 0);
+    return Submit(&kev, 1);
+  }
+
+  // Makes the kernel filters of fd match `events`, in one kevent call: EV_ADD
+  // for every wanted direction, EV_DELETE for every dropped one.
+  //
+  // Every wanted direction is added, not only the new ones, because closing an
+  // fd removes its knotes (kqueue(2)): if the number was closed and reused
+  // behind our back, a filter we registered is gone, and adding only the new
+  // direction would lose it silently. EV_ADD of an existing knote only updates
+  // it ("Re-adding an existing event will modify the parameters of the
+  // original event, and not result in a duplicate entry", kqueue(2)).
+  //
+  // A failed change (an add on a closed fd: EBADF; a delete whose knote died
+  // with a closed or reused number: EBADF or ENOENT) is a kernel failure. The
+  // changes before it were applied, so every filter of fd is deleted (errors
+  // ignored: there may be nothing left) and the error returned, leaving no
+  // half-updated registration behind.
   int Apply(int fd, Registration* reg, uint32_t events) {
-    const uint32_t added = events & ~reg->events;
-    const uint32_t removed = reg->events & ~events;
-    if (added & kEventRead) {
-      const int err = Change(fd, EVFILT_READ, EV_ADD);
-      if (err != 0) return err;
-    }
-    if (added & kEventWrite) {
-      const int err = Change(fd, EVFILT_WRITE, EV_ADD);
-      if (err != 0) {
-        if (added & kEventRead) Change(fd, EVFILT_READ, EV_DELETE);
-        return err;
+    struct kevent changes[2];
+    int n = 0;
+    for (const uint32_t bit : {kEventRead, kEventWrite}) {
+      if (events & bit) {
+        EV_SET(&changes[n], static_cast<uintptr_t>(fd), FilterOf(bit), EV_ADD, 0, 0, 0);
+        ++n;
       }
     }
-    if (removed & kEventRead) Change(fd, EVFILT_READ, EV_DELETE);
-    if (removed & kEventWrite) Change(fd, EVFILT_WRITE, EV_DELETE);
+    for (const uint32_t bit : {kEventRead, kEventWrite}) {
+      if ((reg->events & bit) && !(events & bit)) {
+        EV_SET(&changes[n], static_cast<uintptr_t>(fd), FilterOf(bit), EV_DELETE, 0, 0, 0);
+        ++n;
+      }
+    }
+    const int err = Submit(changes, n);
+    if (err != 0) {
+      Delete(fd, EVFILT_READ);
+      Delete(fd, EVFILT_WRITE);
+      return err;
+    }
     reg->events = events;
     return 0;
   }
+
+  static int FilterOf(uint32_t bit) { return bit == kEventRead ? EVFILT_READ : EVFILT_WRITE; }
 
   int kq_;
   int filters_ = 0;

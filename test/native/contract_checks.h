@@ -104,6 +104,19 @@ inline void CheckContract(std::unique_ptr<Selector> sel) {
   CHECK(sel->Size() == 0);
   CHECK(Close(sv[1]) == 0);
 
+  // A kernel-backed selector (epoll, kqueue) sees a modify of an fd closed behind
+  // its back fail, including one that only removes a direction, and then forgets
+  // the fd (poll and select keep no kernel state, so they cannot tell).
+  if (sel->Fileno() >= 0) {
+    CHECK(SocketPair(sv) == 0);
+    CHECK(sel->Register(sv[0], kEventRead | kEventWrite) == 0);
+    CHECK(Close(sv[0]) == 0);
+    CHECK(sel->Modify(sv[0], kEventWrite) == -EBADF);
+    CHECK(sel->Size() == 0);
+    CHECK(sel->Unregister(sv[0]) == -ENOENT);
+    CHECK(Close(sv[1]) == 0);
+  }
+
   sel->Close();
   sel->Close();
   CHECK(sel->Register(0, kEventRead) == -EBADF);
