@@ -24,7 +24,7 @@ describe('backend availability', () => {
     expect([...names].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual([...names]);
     expect(names).toContain('poll');
     expect(names).toContain('select');
-    if (process.platform === 'linux') expect(names).toEqual(['epoll', 'poll', 'select']);
+    if (process.platform === 'linux') expect(names).toContain('epoll');
     const sel = new DefaultSelector();
     try {
       expect(sel.backend).toBe(names[0]);
@@ -34,13 +34,13 @@ describe('backend availability', () => {
     }
   });
 
-  it.runIf(process.platform === 'linux')('constructing kqueue on Linux throws IOR_ERR_BACKEND_UNAVAILABLE', () => {
+  it.runIf(!availableBackends().includes('kqueue'))('constructing kqueue where it is not built throws IOR_ERR_BACKEND_UNAVAILABLE', () => {
     expect(() => new KqueueSelector()).toThrow(BackendUnavailableError);
     try {
       new KqueueSelector();
     } catch (error) {
       expect((error as BackendUnavailableError).code).toBe('IOR_ERR_BACKEND_UNAVAILABLE');
-      expect((error as Error).message).toMatch(/kqueue.*available: epoll, poll, select/);
+      expect((error as Error).message).toMatch(new RegExp(`kqueue.*available: ${availableBackends().join(', ')}`));
     }
   });
 });
