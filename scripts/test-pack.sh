@@ -108,4 +108,14 @@ EOF
 (cd "$app" && env -u IOREACTOR_NATIVE_PATH node check.cjs && env -u IOREACTOR_NATIVE_PATH node check.mjs) ||
   fail "loading the installed package"
 [ ! -e "$app/node_modules/ioreactor/build" ] || fail "node_modules/ioreactor/build appeared while loading"
+
+# 5. A prebuild needs no install script: the same checks after `npm install --ignore-scripts`.
+say "npm install --ignore-scripts the tarball"
+app2="$work/app2"
+mkdir -p "$app2" && cp "$app/check.cjs" "$app/check.mjs" "$app2/"
+(cd "$app2" && npm init -y >/dev/null &&
+  npm install --no-audit --no-fund --ignore-scripts "$tarball" >"$work/install2.log" 2>&1) ||
+  { cat "$work/install2.log" >&2; fail "npm install --ignore-scripts of the tarball"; }
+(cd "$app2" && env -u IOREACTOR_NATIVE_PATH node check.cjs && env -u IOREACTOR_NATIVE_PATH node check.mjs) ||
+  fail "loading the package installed with --ignore-scripts"
 say "passed: installed from the tarball without compiling; CJS and ESM load the prebuild"
