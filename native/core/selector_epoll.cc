@@ -84,10 +84,12 @@ class EpollSelector final : public Selector {
       const int err = errno;
       // EBADF: the fd was closed behind our back; if it was the last
       // reference the kernel already dropped the registration. ENOENT: the
-      // number now names another file that was never added. Both mean
+      // number now names another file that was never added. EPERM: the number
+      // now names a file epoll cannot watch at all (a regular file or
+      // directory, epoll_ctl(2)), so it cannot be one we added. All three mean
       // "nothing of ours is left under this number" (CPython
       // test_unregister_after_fd_close_and_reuse).
-      if (err == EBADF || err == ENOENT) return 0;
+      if (err == EBADF || err == ENOENT || err == EPERM) return 0;
       return -err;
     }
     return 0;
