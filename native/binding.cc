@@ -2,6 +2,7 @@
 // described by lib/native.ts.
 #include <napi.h>
 
+#include "core/fd_ops.h"
 #include "core/selector.h"
 #include "js/addon_data.h"
 #include "js/js_errors.h"
@@ -36,6 +37,10 @@ void CleanupEnv(napi_async_cleanup_hook_handle handle, void* arg) {
     selector->Detach();
   }
   data->selectors.clear();
+  // Sockets the JavaScript layer owns would be closed by its
+  // FinalizationRegistry, but an exiting worker runs no finalizers.
+  for (int fd : data->owned_fds) core::Close(fd);
+  data->owned_fds.clear();
   if (data->closing_handles == 0) {
     data->cleanup_handle = nullptr;
     napi_remove_async_cleanup_hook(handle);

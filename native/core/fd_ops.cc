@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <limits>
+
 namespace ioreactor {
 namespace core {
 namespace {
@@ -103,6 +105,18 @@ int64_t Write(int fd, const void* buf, size_t len) {
   ssize_t n;
   do {
     n = write(fd, buf, len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : static_cast<int64_t>(n);
+}
+
+int64_t PRead(int fd, void* buf, size_t len, int64_t position) {
+  if (position < 0 || static_cast<uint64_t>(position) > static_cast<uint64_t>(
+                          std::numeric_limits<off_t>::max())) {
+    return -EINVAL;
+  }
+  ssize_t n;
+  do {
+    n = pread(fd, buf, len, static_cast<off_t>(position));
   } while (n < 0 && errno == EINTR);
   return n < 0 ? -errno : static_cast<int64_t>(n);
 }

@@ -22,6 +22,9 @@ int Dup2(int fd, int fd2);
 /// read(2)/write(2), retried on EINTR. Byte count or -errno (-EAGAIN included).
 int64_t Read(int fd, void* buf, size_t len);
 int64_t Write(int fd, const void* buf, size_t len);
+/// pread(2) at `position` (the file offset does not move), retried on EINTR.
+/// Byte count or -errno.
+int64_t PRead(int fd, void* buf, size_t len, int64_t position);
 /// Sets or clears O_NONBLOCK. 0 or -errno.
 int SetNonBlocking(int fd, bool on);
 /// RLIMIT_NOFILE. Values above INT64_MAX (RLIM_INFINITY) are reported as -1.

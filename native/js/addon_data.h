@@ -4,6 +4,9 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <unordered_set>
 
 namespace ioreactor {
@@ -22,6 +25,15 @@ struct AddonData {
   // that exits with them open leaks no fds and no libuv handles.
   std::unordered_set<SelectorWrap*> selectors;
   std::unordered_set<LoopWrap*> loops;
+  // fds handed to ownFd(): closed by the environment cleanup hook, because a
+  // worker that exits runs no FinalizationRegistry callbacks.
+  std::unordered_set<int> owned_fds;
+  // recv(fd, size) receives here and copies only the bytes that arrived, so a
+  // call that ends in EAGAIN allocates nothing. Grows to the largest size asked
+  // for, up to kMaxRecvScratch.
+  static constexpr size_t kMaxRecvScratch = 1 << 20;
+  std::unique_ptr<uint8_t[]> recv_scratch;
+  size_t recv_scratch_size = 0;
   bool tearing_down = false;
   // The async cleanup hook completes once every libuv handle it closed has
   // reported back through its close callback.

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "../core/fd_ops.h"
+#include "addon_data.h"
 #include "js_errors.h"
 
 namespace ioreactor {
@@ -38,9 +39,44 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
   if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  // Whatever happens, the number is no longer ours: forgetting it keeps the
+  // cleanup hook from closing whatever file reuses it later.
+  AddonData* data = GetAddonData(env);
+  if (data != nullptr) data->owned_fds.erase(fd);
   const int err = core::Close(fd);
   if (err != 0) ThrowSystemError(env, err, "close");
   return env.Undefined();
+}
+
+// ownFd(fd): the environment cleanup hook closes fd if it is still owned then.
+Napi::Value OwnFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  AddonData* data = GetAddonData(env);
+  if (data != nullptr) data->owned_fds.insert(fd);
+  return env.Undefined();
+}
+
+// disownFd(fd) -> whether fd was owned. Does not close it.
+Napi::Value DisownFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  AddonData* data = GetAddonData(env);
+  return Napi::Boolean::New(env, data != nullptr && data->owned_fds.erase(fd) > 0);
+}
+
+// closeOwnedFd(fd) -> 0 or -errno. Never throws for an OS error: it runs from
+// FinalizationRegistry callbacks, where nobody could catch it, and -EBADF (closed
+// already) is a normal answer there.
+Napi::Value CloseOwnedFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  AddonData* data = GetAddonData(env);
+  if (data != nullptr) data->owned_fds.erase(fd);
+  return Napi::Number::New(env, core::Close(fd));
 }
 
 Napi::Value Dup(const Napi::CallbackInfo& info) {
@@ -82,6 +118,20 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), static_cast<double>(core::Write(fd, data, len)));
+}
+
+// (fd, buffer, offset?, length?, position) -> bytes or -errno.
+Napi::Value PRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  int64_t position;
+  uint8_t* data;
+  size_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 4, 0, INT64_C(1) << 53, "position", &position) ||
+      !ArgBytes(info, 1, &data, &len)) {
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(core::PRead(fd, data, len, position)));
 }
 
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
@@ -137,6 +187,10 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("dup2", Napi::Function::New<Dup2>(env, "dup2"));
   exports.Set("read", Napi::Function::New<Read>(env, "read"));
   exports.Set("write", Napi::Function::New<Write>(env, "write"));
+  exports.Set("pread", Napi::Function::New<PRead>(env, "pread"));
+  exports.Set("ownFd", Napi::Function::New<OwnFd>(env, "ownFd"));
+  exports.Set("disownFd", Napi::Function::New<DisownFd>(env, "disownFd"));
+  exports.Set("closeOwnedFd", Napi::Function::New<CloseOwnedFd>(env, "closeOwnedFd"));
   exports.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
   exports.Set("getrlimitNofile", Napi::Function::New<GetRlimitNofile>(env, "getrlimitNofile"));
   exports.Set("setrlimitNofile", Napi::Function::New<SetRlimitNofile>(env, "setrlimitNofile"));
