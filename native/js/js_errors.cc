@@ -70,32 +70,68 @@ bool ArgFd(const Napi::CallbackInfo& info, size_t index, int* fd) {
   return true;
 }
 
+bool GetViewBytes(napi_env env, napi_value value, ViewBytes* out) {
+  bool is_typed_array = false;
+  bool is_data_view = false;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok) return false;
+  if (!is_typed_array && (napi_is_dataview(env, value, &is_data_view) != napi_ok || !is_data_view)) {
+    return false;
+  }
+  void* data = nullptr;
+  size_t len = 0;
+  napi_value buffer = nullptr;
+  napi_status status;
+  if (is_typed_array) {
+    napi_typedarray_type type;
+    size_t elements = 0;
+    size_t byte_offset = 0;
+    status = napi_get_typedarray_info(env, value, &type, &elements, &data, &buffer, &byte_offset);
+    // Element count times element size: the byte length napi does not report.
+    static constexpr size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 2};
+    const size_t index = static_cast<size_t>(type);
+    if (status == napi_ok) {
+      if (index >= sizeof(kElementSize) / sizeof(kElementSize[0])) return false;
+      len = elements * kElementSize[index];
+    }
+  } else {
+    size_t byte_offset = 0;
+    status = napi_get_dataview_info(env, value, &len, &data, &buffer, &byte_offset);
+  }
+  if (status != napi_ok) return false;
+  // A SharedArrayBuffer cannot be detached; napi answers false for it.
+  bool detached = false;
+  if (buffer != nullptr && napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) {
+    detached = false;
+  }
+  out->data = static_cast<uint8_t*>(data);
+  out->len = detached ? 0 : len;
+  out->detached = detached;
+  return true;
+}
+
 bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size_t* len) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !(info[index].IsTypedArray() || info[index].IsDataView())) {
+  ViewBytes view;
+  if (index >= info.Length() || !GetViewBytes(env, info[index], &view)) {
     ThrowInvalidArgument(env, "buffer must be a Buffer, TypedArray or DataView");
     return false;
   }
-  uint8_t* base;
-  size_t size;
-  if (info[index].IsTypedArray()) {
-    Napi::TypedArray array = info[index].As<Napi::TypedArray>();
-    base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    size = array.ByteLength();
-  } else {
-    Napi::DataView view = info[index].As<Napi::DataView>();
-    base = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-    size = view.ByteLength();
+  if (view.detached) {
+    ThrowInvalidArgument(env, "buffer is detached (its ArrayBuffer was transferred)");
+    return false;
   }
+  const int64_t size = static_cast<int64_t>(view.len);
   int64_t offset = 0;
   if (info.Length() > index + 1 && !info[index + 1].IsUndefined()) {
-    if (!ArgInt(info, index + 1, 0, static_cast<int64_t>(size), "offset", &offset)) return false;
+    if (!ArgInt(info, index + 1, 0, size, "offset", &offset)) return false;
   }
-  int64_t length = static_cast<int64_t>(size) - offset;
+  int64_t length = size - offset;
   if (info.Length() > index + 2 && !info[index + 2].IsUndefined()) {
-    if (!ArgInt(info, index + 2, 0, static_cast<int64_t>(size) - offset, "length", &length)) return false;
+    if (!ArgInt(info, index + 2, 0, size - offset, "length", &length)) return false;
   }
-  *data = base + offset;
+  // An empty range may have no memory behind it (data can be null): hand the
+  // syscall a length of 0 and the base pointer untouched.
+  *data = length == 0 ? view.data : view.data + offset;
   *len = static_cast<size_t>(length);
   return true;
 }

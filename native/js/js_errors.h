@@ -22,9 +22,25 @@ bool ArgFd(const Napi::CallbackInfo& info, size_t index, int* fd);
 bool ArgInt(const Napi::CallbackInfo& info, size_t index, int64_t min, int64_t max,
             const char* name, int64_t* out);
 
+/// Where a TypedArray's or DataView's bytes are. `data` may be null when `len`
+/// is 0 (an empty or detached view); never do arithmetic on it then.
+struct ViewBytes {
+  uint8_t* data;
+  size_t len;
+  bool detached;
+};
+
+/// Reads the bytes of `value` if it is a TypedArray or DataView. The pointer comes
+/// from the view itself (already offset, and valid for a SharedArrayBuffer too).
+/// Runs no JavaScript. Returns false if `value` is not such a view.
+bool GetViewBytes(napi_env env, napi_value value, ViewBytes* out);
+
 /// Reads (view[, offset[, length]]) starting at `index`: the byte range of a
 /// TypedArray or DataView. Throws InvalidArgumentError and returns false if the
-/// value is not a view or the range does not fit.
+/// value is not a view, its buffer is detached, or the range does not fit.
+/// Runs no JavaScript, but the pointer is only good until JavaScript runs: read
+/// every other argument (above all objects, whose getters may detach or shrink
+/// the buffer) before this one, and make the syscall right after.
 bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size_t* len);
 
 }  // namespace js

@@ -10,16 +10,35 @@
 #include <netinet/tcp.h>
 #include <sys/un.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
+#include <vector>
 
 #include "../core/socket_ops.h"
+#include "addon_data.h"
 #include "js_errors.h"
 
 namespace ioreactor {
 namespace js {
 namespace {
+
+// Reads an optional uint32 property (absent or undefined: 0). A getter may run.
+bool ArgUint32Field(Napi::Env env, Napi::Object obj, const char* key, const char* message,
+                    uint32_t* out) {
+  Napi::Value value = obj.Get(key);
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) return true;
+  const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
+  if (!(number >= 0 && number <= 4294967295.0) || std::trunc(number) != number) {
+    ThrowInvalidArgument(env, message);
+    return false;
+  }
+  *out = static_cast<uint32_t>(number);
+  return true;
+}
 
 // Reads { family: 'IPv4'|'IPv6', address, port, flowinfo?, scopeid? } or
 // { family: 'unix', path } into a sockaddr. Throws InvalidArgumentError.
@@ -31,6 +50,8 @@ bool ArgAddress(const Napi::CallbackInfo& info, size_t index, core::SockAddr* ou
   }
   Napi::Object obj = info[index].As<Napi::Object>();
   Napi::Value family_value = obj.Get("family");
+  // A getter or Proxy trap that threw: let its own error propagate.
+  if (env.IsExceptionPending()) return false;
   if (!family_value.IsString()) {
     ThrowInvalidArgument(env, "address.family must be 'IPv4', 'IPv6' or 'unix'");
     return false;
@@ -38,6 +59,7 @@ bool ArgAddress(const Napi::CallbackInfo& info, size_t index, core::SockAddr* ou
   const std::string family = family_value.As<Napi::String>().Utf8Value();
   if (family == "unix") {
     Napi::Value path = obj.Get("path");
+    if (env.IsExceptionPending()) return false;
     if (!path.IsString()) {
       ThrowInvalidArgument(env, "address.path must be a string");
       return false;
@@ -59,22 +81,27 @@ bool ArgAddress(const Napi::CallbackInfo& info, size_t index, core::SockAddr* ou
     return false;
   }
   Napi::Value address = obj.Get("address");
+  if (env.IsExceptionPending()) return false;
   Napi::Value port = obj.Get("port");
+  if (env.IsExceptionPending()) return false;
   if (!address.IsString()) {
     ThrowInvalidArgument(env, "address.address must be a numeric IP address string");
     return false;
   }
   double port_number = port.IsNumber() ? port.As<Napi::Number>().DoubleValue() : -1;
-  if (!(port_number >= 0 && port_number <= 65535) || static_cast<int>(port_number) != port_number) {
+  if (!(port_number >= 0 && port_number <= 65535) || std::trunc(port_number) != port_number) {
     ThrowInvalidArgument(env, "address.port must be an integer from 0 to 65535");
     return false;
   }
   uint32_t flowinfo = 0;
   uint32_t scope_id = 0;
-  Napi::Value flow = obj.Get("flowinfo");
-  Napi::Value scope = obj.Get("scopeid");
-  if (flow.IsNumber()) flowinfo = flow.As<Napi::Number>().Uint32Value();
-  if (scope.IsNumber()) scope_id = scope.As<Napi::Number>().Uint32Value();
+  if (af == AF_INET6 &&
+      (!ArgUint32Field(env, obj, "flowinfo", "address.flowinfo must be an integer from 0 to 2**32-1",
+                      &flowinfo) ||
+       !ArgUint32Field(env, obj, "scopeid", "address.scopeid must be an integer from 0 to 2**32-1",
+                       &scope_id))) {
+    return false;
+  }
   const std::string host = address.As<Napi::String>().Utf8Value();
   if (core::MakeInetAddr(af, host.c_str(), static_cast<int>(port_number), flowinfo, scope_id, out) != 0) {
     ThrowInvalidArgument(env, "address.address is not a numeric address of that family (no DNS here)");
@@ -237,16 +264,36 @@ Napi::Value NameFn(const Napi::CallbackInfo& info, bool peer) {
 Napi::Value GetSockNameFn(const Napi::CallbackInfo& info) { return NameFn(info, false); }
 Napi::Value GetPeerNameFn(const Napi::CallbackInfo& info) { return NameFn(info, true); }
 
+// (fd, size) -> Buffer of the bytes received (empty at end of stream) or -errno.
 Napi::Value RecvFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
   int64_t size;
   if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, 0, INT32_MAX, "size", &size)) return env.Undefined();
-  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(size));
-  const int64_t n = core::Recv(fd, buffer.Data(), static_cast<size_t>(size));
+  const size_t len = static_cast<size_t>(size);
+  AddonData* data = GetAddonData(env);
+  uint8_t* target;
+  std::unique_ptr<uint8_t[]> large;
+  if (data != nullptr && len <= AddonData::kMaxRecvScratch) {
+    if (data->recv_scratch_size < len) {
+      data->recv_scratch.reset(new (std::nothrow) uint8_t[len]);
+      data->recv_scratch_size = data->recv_scratch ? len : 0;
+      if (!data->recv_scratch) return Napi::Number::New(env, -ENOMEM);
+    }
+    target = data->recv_scratch.get();
+  } else {
+    // Beyond the scratch size, a block for this call only: keeping megabytes
+    // per environment for a rare large read is worse than one malloc per such
+    // call, and the JavaScript heap is still untouched when the answer is EAGAIN.
+    large.reset(new (std::nothrow) uint8_t[len > 0 ? len : 1]);
+    if (!large) return Napi::Number::New(env, -ENOMEM);
+    target = large.get();
+  }
+  uint8_t empty;
+  const int64_t n = core::Recv(fd, len > 0 ? target : &empty, len);
   if (n < 0) return Napi::Number::New(env, static_cast<double>(n));
-  if (n == size) return buffer;
-  return Napi::Buffer<uint8_t>::Copy(env, buffer.Data(), static_cast<size_t>(n));
+  if (n == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+  return Napi::Buffer<uint8_t>::Copy(env, target, static_cast<size_t>(n));
 }
 
 Napi::Value RecvIntoFn(const Napi::CallbackInfo& info) {
@@ -270,7 +317,7 @@ Napi::Value SendVFn(const Napi::CallbackInfo& info) {
   int fd;
   if (!ArgFd(info, 0, &fd)) return env.Undefined();
   if (info.Length() < 2 || !info[1].IsArray()) {
-    ThrowInvalidArgument(env, "buffers must be an array of Buffers or TypedArrays");
+    ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
     return env.Undefined();
   }
   Napi::Array buffers = info[1].As<Napi::Array>();
@@ -278,6 +325,21 @@ Napi::Value SendVFn(const Napi::CallbackInfo& info) {
   // Beyond IOV_MAX the kernel refuses the call: send the first IOV_MAX and let
   // the partial count tell the caller where to resume.
   if (count > IOV_MAX) count = IOV_MAX;
+  // Reading an element can run JavaScript (an index getter, a getter on
+  // Array.prototype for a hole), and that JavaScript can detach or shrink any
+  // element's buffer. So first read every element, running whatever JavaScript
+  // that takes; only then take the pointers, with no JavaScript in between
+  // (DESIGN.md decision 12).
+  std::vector<napi_value> items(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value item = buffers.Get(i);
+    if (env.IsExceptionPending()) return env.Undefined();
+    if (!item.IsTypedArray() && !item.IsDataView()) {
+      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
+      return env.Undefined();
+    }
+    items[i] = item;
+  }
   struct iovec stack_iov[64];
   std::unique_ptr<struct iovec[]> heap_iov;
   struct iovec* iov = stack_iov;
@@ -286,14 +348,17 @@ Napi::Value SendVFn(const Napi::CallbackInfo& info) {
     iov = heap_iov.get();
   }
   for (uint32_t i = 0; i < count; ++i) {
-    Napi::Value item = buffers.Get(i);
-    if (!item.IsTypedArray()) {
-      ThrowInvalidArgument(env, "buffers must be an array of Buffers or TypedArrays");
+    ViewBytes view;
+    if (!GetViewBytes(env, items[i], &view)) {
+      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
       return env.Undefined();
     }
-    Napi::TypedArray array = item.As<Napi::TypedArray>();
-    iov[i].iov_base = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    iov[i].iov_len = array.ByteLength();
+    if (view.detached) {
+      ThrowInvalidArgument(env, "a buffer in buffers is detached (its ArrayBuffer was transferred)");
+      return env.Undefined();
+    }
+    iov[i].iov_base = view.data;
+    iov[i].iov_len = view.len;
   }
   return Napi::Number::New(env, static_cast<double>(core::SendV(fd, iov, static_cast<int>(count))));
 }
