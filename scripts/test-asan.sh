@@ -15,7 +15,11 @@ cmake --build build-native-test -j2 >/dev/null
 (cd build-native-test && ctest --output-on-failure)
 
 echo "== addon (${sanitizers}) under vitest"
-npx cmake-js compile --out build-asan --debug --CDIOR_SANITIZE="$sanitizers" >/dev/null
+# configure first: `compile` alone keeps the options an existing build-asan/ was
+# configured with, so the test hooks could silently stay off.
+asan_flags=(--out build-asan --debug --CDIOR_SANITIZE="$sanitizers" --CDIOR_TEST_HOOKS=ON)
+npx cmake-js configure "${asan_flags[@]}" >/dev/null
+npx cmake-js build "${asan_flags[@]}" >/dev/null
 addon=$(find build-asan -name ioreactor.node | head -n 1)
 # Node is not built with ASan, so the runtime is preloaded. Leak checking is off:
 # V8 and Node keep allocations alive until exit by design.

@@ -78,12 +78,19 @@ LoopWrap::LoopWrap(const Napi::CallbackInfo& info)
     return;
   }
   Napi::Object selector = info[0].As<Napi::Object>();
+  // instanceof alone is not enough: a Proxy of a Selector, or an object whose
+  // prototype is one, passes it yet wraps nothing. Only an object napi_unwrap
+  // accepts is a real one; the instanceof check (first, so an object wrapped by
+  // another class is never unwrapped as a SelectorWrap) may run a Proxy trap,
+  // which is fine as no pointer is held yet.
+  void* wrapped = nullptr;
   if (data_->selector_constructor.IsEmpty() ||
-      !selector.InstanceOf(data_->selector_constructor.Value())) {
-    ThrowInvalidArgument(env, "selector must be a native Selector");
+      !selector.InstanceOf(data_->selector_constructor.Value()) || env.IsExceptionPending() ||
+      napi_unwrap(env, selector, &wrapped) != napi_ok || wrapped == nullptr) {
+    if (!env.IsExceptionPending()) ThrowInvalidArgument(env, "selector must be a native Selector");
     return;
   }
-  selector_ = SelectorWrap::Unwrap(selector);
+  selector_ = static_cast<SelectorWrap*>(wrapped);
   core::Selector* core = selector_->selector();
   if (core == nullptr || core->Fileno() < 0) {
     ThrowInvalidArgument(env, "the selector must be open and have a pollable kernel fd");
@@ -94,6 +101,7 @@ LoopWrap::LoopWrap(const Napi::CallbackInfo& info)
     ThrowSystemError(env, -EINVAL, "napi_get_uv_event_loop");
     return;
   }
+  selector_ref_ = Napi::Persistent(selector);
   LoopHandles* handles = new LoopHandles();
   handles->owner = this;
   handles->teardown_data = nullptr;
@@ -116,7 +124,6 @@ LoopWrap::LoopWrap(const Napi::CallbackInfo& info)
     ThrowSystemError(env, err, "uv_poll_start");
     return;
   }
-  selector_ref_ = Napi::Persistent(selector);
   on_ready_ = Napi::Persistent(info[1].As<Napi::Function>());
   on_timer_ = Napi::Persistent(info[2].As<Napi::Function>());
   context_ = new Napi::AsyncContext(env, "ioreactor.EventLoop");
@@ -148,6 +155,17 @@ void LoopWrap::CloseHandles(bool teardown) {
   uv_close(reinterpret_cast<uv_handle_t*>(&handles->timer), OnHandleClosed);
 }
 
+void LoopWrap::ReleaseJs() {
+  on_ready_.Reset();
+  on_timer_.Reset();
+  selector_ref_.Reset();
+  selector_ = nullptr;
+  if (callback_depth_ == 0) {
+    delete context_;
+    context_ = nullptr;
+  }
+}
+
 void LoopWrap::UpdateRefs() {
   if (handles_ == nullptr) return;
   if (refed_ && io_active_) {
@@ -166,7 +184,13 @@ void LoopWrap::Invoke(Napi::FunctionReference& callback,
                       const std::initializer_list<napi_value>& args) {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
+  ++callback_depth_;
   callback.MakeCallback(Value(), args, *context_);
+  // The callback may have closed the loop: the context it ran in goes now.
+  if (--callback_depth_ == 0 && handles_ == nullptr) {
+    delete context_;
+    context_ = nullptr;
+  }
   if (env.IsExceptionPending()) {
     // The JavaScript dispatcher catches callback errors itself; anything that
     // still escapes is reported the way Node reports an error thrown by one of
@@ -177,17 +201,23 @@ void LoopWrap::Invoke(Napi::FunctionReference& callback,
 }
 
 void LoopWrap::OnPoll(int status) {
+  if (selector_ == nullptr) return;
   core::Selector* core = selector_->selector();
-  int32_t* buffer = selector_->buffer();
-  const int capacity = selector_->capacity();
-  if (core == nullptr || buffer == nullptr || capacity <= 0) return;
+  if (core == nullptr) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  int32_t* buffer;
+  int capacity;
   int n = status;
-  if (status == 0) {
+  if (!selector_->EventBuffer(env, &buffer, &capacity)) {
+    // The event buffer was detached behind the loop's back. Level-triggered
+    // readiness would wake us again at once, forever: stop polling and report it.
+    uv_poll_stop(&handles_->poll);
+    n = -EFAULT;
+  } else if (status == 0) {
     n = core->Select(0, buffer, capacity < kMaxBatch ? capacity : kMaxBatch);
     if (n == 0) return;
   }
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   Invoke(on_ready_, {Napi::Number::New(env, n)});
 }
 
@@ -242,7 +272,7 @@ Napi::Value LoopWrap::Close(const Napi::CallbackInfo& info) {
   if (handles_ != nullptr) {
     CloseHandles(false);
     if (data_ != nullptr) data_->loops.erase(this);
-    selector_ref_.Reset();
+    ReleaseJs();
     Napi::ObjectWrap<LoopWrap>::Unref();
   }
   return info.Env().Undefined();

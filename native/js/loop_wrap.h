@@ -38,6 +38,9 @@ class LoopWrap : public Napi::ObjectWrap<LoopWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void UpdateRefs();
+  /// Drops every reference to JavaScript (callbacks, selector, async context) so
+  /// a closed loop and whatever its callbacks close over can be collected.
+  void ReleaseJs();
   void Invoke(Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args);
 
   AddonData* data_;
@@ -50,6 +53,9 @@ class LoopWrap : public Napi::ObjectWrap<LoopWrap> {
   bool refed_ = true;
   bool io_active_ = false;
   bool timer_armed_ = false;
+  // Depth of calls into JavaScript in progress: the async context they run in
+  // must outlive them even if a callback closes the loop.
+  int callback_depth_ = 0;
 };
 
 }  // namespace js

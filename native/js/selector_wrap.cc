@@ -28,7 +28,9 @@ Napi::Function SelectorWrap::Define(Napi::Env env) {
           InstanceMethod<&SelectorWrap::Close>("close"),
           InstanceMethod<&SelectorWrap::Size>("size"),
           InstanceMethod<&SelectorWrap::EintrRetries>("eintrRetries"),
+#ifdef IOR_TEST_HOOKS
           InstanceMethod<&SelectorWrap::InjectFault>("injectFault"),
+#endif
       });
 }
 
@@ -71,8 +73,17 @@ SelectorWrap::~SelectorWrap() {
 void SelectorWrap::CloseNow() {
   if (selector_) selector_->Close();
   closed_ = true;
-  buffer_ = nullptr;
-  capacity_ = 0;
+}
+
+bool SelectorWrap::EventBuffer(Napi::Env env, int32_t** data, int* capacity) {
+  if (buffer_ref_.IsEmpty()) return false;
+  ViewBytes view;
+  if (!GetViewBytes(env, buffer_ref_.Value(), &view) || view.detached) return false;
+  const size_t pairs = view.len / (2 * sizeof(int32_t));
+  if (pairs == 0 || view.data == nullptr) return false;
+  *data = reinterpret_cast<int32_t*>(view.data);
+  *capacity = pairs > INT32_MAX ? INT32_MAX : static_cast<int>(pairs);
+  return true;
 }
 
 bool SelectorWrap::CheckOpen(Napi::Env env) {
@@ -178,11 +189,17 @@ Napi::Value SelectorWrap::Select(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   if (!CheckOpen(env)) return env.Undefined();
-  if (buffer_ == nullptr || capacity_ <= 0) {
+  if (buffer_ref_.IsEmpty()) {
     ThrowInvalidArgument(env, "setBuffer() must be called before select()");
     return env.Undefined();
   }
-  const int n = selector_->Select(timeout, buffer_, capacity_);
+  int32_t* buffer;
+  int capacity;
+  if (!EventBuffer(env, &buffer, &capacity)) {
+    ThrowInvalidArgument(env, "the buffer given to setBuffer() was detached or shrunk to nothing");
+    return env.Undefined();
+  }
+  const int n = selector_->Select(timeout, buffer, capacity);
   if (n < 0) {
     ThrowSystemError(env, n, WaitSyscall());
     return env.Undefined();
@@ -197,17 +214,13 @@ Napi::Value SelectorWrap::SetBuffer(const Napi::CallbackInfo& info) {
     ThrowInvalidArgument(env, "buffer must be an Int32Array");
     return env.Undefined();
   }
-  Napi::Int32Array array = info[0].As<Napi::Int32Array>();
-  const size_t pairs = array.ElementLength() / 2;
-  if (pairs == 0 || pairs > INT32_MAX) {
+  ViewBytes view;
+  if (!GetViewBytes(env, info[0], &view) || view.detached || view.len / (2 * sizeof(int32_t)) == 0) {
     ThrowInvalidArgument(env, "buffer must hold at least one (fd, events) pair");
     return env.Undefined();
   }
-  // Data() materialises an on-heap typed array into a stable backing store;
-  // the reference keeps it alive as long as we hold the pointer.
-  buffer_ref_ = Napi::Persistent(array.As<Napi::Object>());
-  buffer_ = array.Data();
-  capacity_ = static_cast<int>(pairs);
+  // Only the array is kept; EventBuffer() finds its memory again on each use.
+  buffer_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
   return env.Undefined();
 }
 
@@ -232,12 +245,14 @@ Napi::Value SelectorWrap::EintrRetries(const Napi::CallbackInfo& info) {
       info.Env(), selector_ ? static_cast<double>(selector_->eintr_retries()) : 0);
 }
 
+#ifdef IOR_TEST_HOOKS
 Napi::Value SelectorWrap::InjectFault(const Napi::CallbackInfo& info) {
   int64_t err;
   if (!ArgInt(info, 0, -4095, -1, "errno", &err)) return info.Env().Undefined();
   pending_fault_ = static_cast<int>(err);
   return info.Env().Undefined();
 }
+#endif
 
 }  // namespace js
 }  // namespace ioreactor

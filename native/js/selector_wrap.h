@@ -25,11 +25,14 @@ class SelectorWrap : public Napi::ObjectWrap<SelectorWrap> {
   /// Forgets the addon data (it is going away before this object).
   void Detach() { data_ = nullptr; }
 
-  /// For the event loop: the open core selector (null once closed) and the
-  /// JavaScript-owned (fd, mask) buffer.
+  /// For the event loop: the open core selector (null once closed).
   core::Selector* selector() { return closed_ ? nullptr : selector_.get(); }
-  int32_t* buffer() { return buffer_; }
-  int capacity() const { return capacity_; }
+  /// The JavaScript-owned (fd, mask) buffer and its capacity in pairs, looked up
+  /// afresh from the Int32Array on every call: JavaScript may have detached or
+  /// shrunk its ArrayBuffer since setBuffer(), so no pointer is kept across
+  /// calls. Needs an open HandleScope; runs no JavaScript. False if there is no
+  /// usable buffer.
+  bool EventBuffer(Napi::Env env, int32_t** data, int* capacity);
 
  private:
   Napi::Value Register(const Napi::CallbackInfo& info);
@@ -41,7 +44,9 @@ class SelectorWrap : public Napi::ObjectWrap<SelectorWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
   Napi::Value EintrRetries(const Napi::CallbackInfo& info);
+#ifdef IOR_TEST_HOOKS
   Napi::Value InjectFault(const Napi::CallbackInfo& info);
+#endif
 
   bool CheckOpen(Napi::Env env);
   const char* CtlSyscall() const;
@@ -50,8 +55,8 @@ class SelectorWrap : public Napi::ObjectWrap<SelectorWrap> {
   AddonData* data_;
   std::unique_ptr<core::Selector> selector_;
   Napi::ObjectReference buffer_ref_;
-  int32_t* buffer_ = nullptr;
-  int capacity_ = 0;
+  // A negative errno the next kernel register/modify fails with; only test
+  // builds (IOR_TEST_HOOKS) can set it.
   int pending_fault_ = 0;
   bool closed_ = false;
 };
