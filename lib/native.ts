@@ -13,15 +13,27 @@ export interface NativeSelector {
   register(fd: number, events: number): void;
   modify(fd: number, events: number): void;
   unregister(fd: number): void;
-  /** Fills the buffer given to setBuffer with (fd, mask) pairs; returns the pair count. */
+  /**
+   * Fills the buffer given to setBuffer with (fd, mask) pairs; returns the pair count.
+   * @throws {InvalidArgumentError} if that buffer's ArrayBuffer has been detached.
+   */
   select(timeoutMs: number): number;
+  /**
+   * The array select() writes into (also read by the Loop on each batch). It may view a
+   * SharedArrayBuffer; its memory is looked up on every use, never cached.
+   */
   setBuffer(buffer: Int32Array): void;
   fileno(): number;
   close(): void;
   size(): number;
+  /** How many times a wait was retried after EINTR (a diagnostic counter). */
   eintrRetries(): number;
-  /** Test hook: the next register/modify fails with this negative errno. */
-  injectFault(errno: number): void;
+  /**
+   * Test hook, present only in addons built with `IOR_TEST_HOOKS` (cmake-js
+   * `--CDIOR_TEST_HOOKS=ON`; never in node-gyp builds or prebuilds): the next kernel
+   * register/modify fails with this negative errno.
+   */
+  injectFault?(errno: number): void;
 }
 
 /** The native half of an EventLoop (`native/js/loop_wrap.cc`). */
@@ -30,9 +42,14 @@ export interface NativeLoop {
   setIoActive(active: boolean): void;
   ref(): void;
   unref(): void;
-  /** (Re)arms the one-shot libuv timer; the delay is rounded up to whole ms. */
+  /** (Re)arms the one-shot libuv timer; the delay is rounded up to whole ms (NaN, negatives: now). */
   armTimer(delayMs: number): void;
   disarmTimer(): void;
+  /**
+   * Closes the libuv handles and drops every reference to JavaScript (both callbacks, the
+   * selector, the async context), so a closed loop and what its callbacks reach can be
+   * collected. Idempotent.
+   */
   close(): void;
 }
 
@@ -47,8 +64,36 @@ export interface NativeBinding {
   close(fd: number): void;
   dup(fd: number): number;
   dup2(fd: number, fd2: number): number;
+  /**
+   * Every call that takes a buffer accepts any TypedArray or DataView, over an ArrayBuffer
+   * or a SharedArrayBuffer, and throws InvalidArgumentError for a detached one.
+   */
   read(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
   write(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  /**
+   * pread(2) into `buffer[offset, offset + length)` from file position `position`
+   * (an integer from 0 to 2**53); the file offset does not move.
+   *
+   * @returns bytes read (0 at end of file) or a negative errno (`-ESPIPE` for a pipe or
+   *   socket); never throws for an OS error.
+   * @throws {InvalidArgumentError} for a bad fd, buffer, range or position.
+   */
+  pread(fd: number, buffer: ArrayBufferView, offset: number | undefined, length: number | undefined, position: number): number;
+  /**
+   * Records `fd` as owned by this environment (main thread or worker): when the environment
+   * shuts down (worker exit or terminate, process exit) every fd still owned is closed, as no
+   * FinalizationRegistry callback runs then. Idempotent. `close(fd)` also ends ownership.
+   */
+  ownFd(fd: number): void;
+  /** Ends ownership without closing. @returns whether `fd` was owned. */
+  disownFd(fd: number): boolean;
+  /**
+   * Ends ownership and closes `fd` (owned or not).
+   *
+   * @returns 0 or a negative errno (`-EBADF` if it was closed already); never throws for an
+   *   OS error, so it is safe in a FinalizationRegistry callback.
+   */
+  closeOwnedFd(fd: number): number;
   setNonBlocking(fd: number, on: boolean): void;
   getrlimitNofile(): { soft: number; hard: number };
   setrlimitNofile(soft: number): void;
@@ -60,9 +105,15 @@ export interface NativeBinding {
   connect(fd: number, address: object): number;
   getsockname(fd: number): import('./sys/socket.js').SocketAddress;
   getpeername(fd: number): import('./sys/socket.js').SocketAddress;
+  /**
+   * Receives up to `size` bytes into per-environment scratch memory and returns a Buffer of
+   * exactly the bytes received (empty at end of stream), or a negative errno; nothing is
+   * allocated on the JavaScript heap when the answer is an errno.
+   */
   recv(fd: number, size: number): Buffer | number;
   recvInto(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
   send(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
+  /** Reads every element before taking any pointer; a detached element throws InvalidArgumentError. */
   sendv(fd: number, buffers: readonly ArrayBufferView[]): number;
   shutdown(fd: number, how: number): void;
   recvFrom(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): [number, import('./sys/socket.js').SocketAddress] | number;
