@@ -169,6 +169,8 @@ const socketOf = (w: World, s: Spec | undefined): Socket | undefined => pick(w.s
 function sockCall(w: World, a: Spec[], method: string): unknown {
   const s = socketOf(w, a[0]);
   if (s === undefined) return undefined;
+  // Socket operations wait through their loop's readers: its count is no longer predictable.
+  for (const l of w.loops) if (l.loop === s.loop) l.exact = false;
   try {
     const r = invoke(s, method, a.slice(1).map((x) => w.resolve(x)));
     if (r instanceof Promise) return r.then((v: unknown) => (adoptSocketIfAny(w, v), v));
@@ -359,12 +361,17 @@ export const OPS: readonly OpDef[] = [
     name: 'Socket.adopt',
     args: [fdArb, slot()],
     run: (w, [fd, l]) => {
-      const e = w.fds.find((x) => x.fd === w.resolve(fd!) && x.socket === undefined && x.kind !== 'file');
+      // Never a second Socket over an fd a live Socket owns: when one closes it, the other
+      // would later close whatever reuses the number (possibly one of Node's own fds).
+      // Reported separately as socket-adopt-double-owner.
+      if (w.fds.some((x) => x.fd === w.resolve(fd!) && x.socket !== undefined)) return;
+      const e = w.fds.find((x) => x.fd === w.resolve(fd!) && x.socket === undefined);
       const raw = e?.fd ?? w.resolve(fd!);
       const loop = loopOf(w, l)?.loop;
       const s = constructSocket(w, { fd: raw, family: e?.kind === 'listen6' ? 'IPv6' : e?.kind === 'unix' ? 'unix' : 'IPv4', ...(loop ? { loop } : {}) }, 'Socket.new');
       w.sockets.push(s);
       if (e !== undefined) e.socket = s;
+      else if (raw === undefined) w.addFd(s.fileno(), 'tcp', s); // no fd given: it made its own
     },
   },
   { name: 'Socket.bind', args: [slot(), addrArb], run: (w, a) => sockCall(w, a, 'bind') },
