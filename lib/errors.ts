@@ -48,8 +48,8 @@ Object.defineProperty(IoreactorError.prototype, 'name', { value: 'IoreactorError
  */
 export class InvalidArgumentError extends IoreactorError {
   declare readonly code: 'IOR_ERR_INVALID_ARG';
-  constructor(message: string) {
-    super('IOR_ERR_INVALID_ARG', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('IOR_ERR_INVALID_ARG', message, options);
   }
   static override readonly brand: string = 'IOR_ERR_INVALID_ARG';
 }
@@ -81,8 +81,8 @@ Object.defineProperty(NotRegisteredError.prototype, 'name', { value: 'NotRegiste
  */
 export class ClosedError extends IoreactorError {
   declare readonly code: 'IOR_ERR_CLOSED';
-  constructor(message: string) {
-    super('IOR_ERR_CLOSED', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('IOR_ERR_CLOSED', message, options);
   }
   static override readonly brand: string = 'IOR_ERR_CLOSED';
 }
@@ -196,13 +196,53 @@ export class PartialSendError extends IoreactorError {
   declare readonly code: 'IOR_ERR_PARTIAL_SEND';
   /** Bytes that went out before the operation stopped. */
   readonly bytesSent: number;
-  constructor(bytesSent: number, cause: unknown) {
-    super('IOR_ERR_PARTIAL_SEND', `sendAll stopped after ${bytesSent} bytes`, { cause });
+  constructor(bytesSent: number, cause: unknown, operation = 'sendAll') {
+    super('IOR_ERR_PARTIAL_SEND', `${operation} stopped after ${bytesSent} bytes`, { cause });
     this.bytesSent = bytesSent;
   }
   static override readonly brand: string = 'IOR_ERR_PARTIAL_SEND';
 }
 Object.defineProperty(PartialSendError.prototype, 'name', { value: 'PartialSendError' });
+
+/** `getNowait()` on an empty queue. */
+export class QueueEmptyError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_QUEUE_EMPTY';
+  constructor(message = 'Queue is empty') {
+    super('IOR_ERR_QUEUE_EMPTY', message);
+  }
+  static override readonly brand: string = 'IOR_ERR_QUEUE_EMPTY';
+}
+Object.defineProperty(QueueEmptyError.prototype, 'name', { value: 'QueueEmptyError' });
+
+/** `putNowait()` on a full queue. */
+export class QueueFullError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_QUEUE_FULL';
+  constructor(message = 'Queue is full') {
+    super('IOR_ERR_QUEUE_FULL', message);
+  }
+  static override readonly brand: string = 'IOR_ERR_QUEUE_FULL';
+}
+Object.defineProperty(QueueFullError.prototype, 'name', { value: 'QueueFullError' });
+
+/** The queue was shut down. */
+export class QueueShutDownError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_QUEUE_SHUTDOWN';
+  constructor(message = 'Queue is shut down') {
+    super('IOR_ERR_QUEUE_SHUTDOWN', message);
+  }
+  static override readonly brand: string = 'IOR_ERR_QUEUE_SHUTDOWN';
+}
+Object.defineProperty(QueueShutDownError.prototype, 'name', { value: 'QueueShutDownError' });
+
+/** A `Barrier` was aborted or reset while (or before) waiting. */
+export class BrokenBarrierError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_BROKEN_BARRIER';
+  constructor(message = 'The barrier is broken') {
+    super('IOR_ERR_BROKEN_BARRIER', message);
+  }
+  static override readonly brand: string = 'IOR_ERR_BROKEN_BARRIER';
+}
+Object.defineProperty(BrokenBarrierError.prototype, 'name', { value: 'BrokenBarrierError' });
 
 let errorMap: Map<number, [string, string]> | undefined;
 
@@ -231,11 +271,13 @@ export class SystemError extends IoreactorError {
    * @param errno - the error number, negative as returned by the native layer (a
    *   positive value is negated).
    * @param syscall - the failing system call.
+   * @param operation - the library operation that made it (e.g. `'sockSendFile'`),
+   *   named in the message after the system call.
    */
-  constructor(errno: number, syscall: string) {
+  constructor(errno: number, syscall: string, operation?: string) {
     const negative = errno > 0 ? -errno : errno;
     const [code, description] = describeErrno(negative);
-    super(code, `${code}: ${description}, ${syscall}`);
+    super(code, `${code}: ${description}, ${syscall}${operation === undefined ? '' : ` (in ${operation})`}`);
     this.errno = negative;
     this.syscall = syscall;
     Object.defineProperty(this, brandOf('SystemError'), { value: true });

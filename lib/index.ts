@@ -3,6 +3,7 @@ export {
   AlreadyRegisteredError,
   BackendUnavailableError,
   BackendUnsupportedError,
+  BrokenBarrierError,
   BusyResourceError,
   CancelledError,
   ClosedError,
@@ -11,11 +12,15 @@ export {
   IoreactorError,
   NotRegisteredError,
   PartialSendError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
   SystemError,
   type TaskFailure,
   TaskGroupError,
   TimeoutError,
 } from './errors.js';
+export type { SignalOptions } from './internal/args.js';
 export { BaseSelector, type BackendName, type SelectResult } from './selectors/base-selector.js';
 export {
   availableBackends,
@@ -25,7 +30,7 @@ export {
   PollSelector,
   SelectSelector,
 } from './selectors/backends.js';
-export type { FileObject } from './selectors/file-object.js';
+export type { FileObject } from './internal/fd.js';
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './selectors/selector-key.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
 export { BaseEventLoop } from './loop/base-event-loop.js';
@@ -36,23 +41,15 @@ export {
   type ExceptionHandler,
   getEventLoop,
   type IoCallback,
-} from './loop/event-loop.js';
+} from './net/event-loop.js';
 export { Handle, TimerHandle } from './loop/handle.js';
 export { type ConnectAddress, type OpOptions, type SocketLike } from './net/socket-ops.js';
 export { type BindAddress, Socket, type SocketFamily, type SocketOptions, type SocketType } from './net/socket.js';
-export { BrokenBarrierError, Barrier } from './sync/barrier.js';
+export { Barrier } from './sync/barrier.js';
 export { BoundedSemaphore, Condition, Event, Lock, Semaphore, type WaitOptions } from './sync/lock.js';
-export {
-  type Compare,
-  LifoQueue,
-  PriorityQueue,
-  Queue,
-  QueueEmptyError,
-  QueueFullError,
-  QueueShutDownError,
-} from './sync/queue.js';
+export { type Compare, LifoQueue, PriorityQueue, Queue } from './sync/queue.js';
 export { type DoneCallback, Future } from './tasks/future.js';
 export { run } from './tasks/run.js';
-export { createTask, Task, type TaskFunction, type TaskOptions } from './tasks/task.js';
+export { allTasks, createTask, Task, type TaskFunction, type TaskOptions } from './tasks/task.js';
 export { TaskGroup, type TaskGroupOptions } from './tasks/task-group.js';
-export { asCompleted, shield, type SignalOptions, sleep, timeout, timeoutAt } from './tasks/time.js';
+export { asCompleted, shield, sleep, timeout, timeoutAt } from './tasks/time.js';

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import type { SocketAddress } from './sys/types.js';
 
 /** The native selector class (`native/js/selector_wrap.cc`). */
 export interface NativeSelector {
@@ -101,10 +102,10 @@ export interface NativeBinding {
   socket(family: number, type: number, protocol: number): number;
   bind(fd: number, address: object): void;
   listen(fd: number, backlog: number): void;
-  accept(fd: number): [number, import('./sys/socket.js').SocketAddress] | number;
+  accept(fd: number): [number, SocketAddress] | number;
   connect(fd: number, address: object): number;
-  getsockname(fd: number): import('./sys/socket.js').SocketAddress;
-  getpeername(fd: number): import('./sys/socket.js').SocketAddress;
+  getsockname(fd: number): SocketAddress;
+  getpeername(fd: number): SocketAddress;
   /**
    * Receives up to `size` bytes into per-environment scratch memory and returns a Buffer of
    * exactly the bytes received (empty at end of stream), or a negative errno; nothing is
@@ -116,7 +117,7 @@ export interface NativeBinding {
   /** Reads every element before taking any pointer; a detached element throws InvalidArgumentError. */
   sendv(fd: number, buffers: readonly ArrayBufferView[]): number;
   shutdown(fd: number, how: number): void;
-  recvFrom(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): [number, import('./sys/socket.js').SocketAddress] | number;
+  recvFrom(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): [number, SocketAddress] | number;
   sendTo(fd: number, address: object, buffer: ArrayBufferView, offset?: number, length?: number): number;
   sendFile(outFd: number, inFd: number, offset: number, count: number): number;
   getsockopt(fd: number, option: string): number;

@@ -1,5 +1,5 @@
 /** Shared test helpers: per-backend selectors and fd bookkeeping that fails on leaks. */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { afterEach, beforeEach, expect } from 'vitest';
 import {
   availableBackends,
@@ -23,8 +23,13 @@ export const selectorClasses: Record<BackendName, new () => BaseSelector<unknown
   select: SelectSelector,
 };
 
+// Linux has /proc/self/fd; macOS and the BSDs have /dev/fd. Either lists this process's
+// open fds (plus the one the listing itself opens, the same in every count).
+const fdDir = existsSync('/proc/self/fd') ? '/proc/self/fd' : '/dev/fd';
+
+/** Number of fds this process has open, portably. */
 export function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
+  return readdirSync(fdDir).length;
 }
 
 /**
@@ -79,6 +84,10 @@ export function useResources() {
       fds.add(fd);
       return fd;
     },
+    /** Stops tracking an fd that the test closed some other way. */
+    forget(fd: number): void {
+      fds.delete(fd);
+    },
     /** Closes an fd now and stops tracking it (its number may be reused elsewhere). */
     close(fd: number): void {
       fds.delete(fd);
@@ -128,21 +137,27 @@ export interface ScriptResult {
 
 /**
  * Runs CommonJS `code` in a fresh Node process with `io` (ioreactor) and `sys`
- * (ioreactor/sys) in scope, loaded from the compiled dist/. For behaviour that involves
+ * (ioreactor/sys) in scope, loaded from the compiled dist/, and `ROOT` (the project
+ * directory). For behaviour that involves
  * process exit, uncaught exceptions or process-wide state.
  */
 export async function runScript(
   code: string,
-  { timeoutMs = 20_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+  {
+    timeoutMs = 20_000,
+    env = {},
+    nodeOptions = [],
+  }: { timeoutMs?: number; env?: Record<string, string>; nodeOptions?: string[] } = {},
 ): Promise<ScriptResult> {
   const { spawn } = await import('node:child_process');
   const path = await import('node:path');
   const root = path.resolve(__dirname, '..');
   const prelude =
+    `const ROOT = ${JSON.stringify(root)};\n` +
     `const io = require(${JSON.stringify(path.join(root, 'dist/index.js'))});\n` +
     `const sys = require(${JSON.stringify(path.join(root, 'dist/sys.js'))});\n`;
   const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['-e', prelude + code], {
+  const child = spawn(process.execPath, [...nodeOptions, '-e', prelude + code], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -262,7 +262,7 @@ describe('sleep, timeout, shield, asCompleted', () => {
     controller.abort(new Error('stop sleeping'));
     await expect(pending).rejects.toThrow('stop sleeping');
     await expect(sleep(1, { signal: AbortSignal.abort('already') })).rejects.toBe('already');
-    expect(() => sleep(NaN)).toThrow(InvalidArgumentError);
+    await expect(sleep(NaN)).rejects.toThrow(InvalidArgumentError);
   });
 
   it('timeout rejects with TimeoutError at the deadline and returns in time otherwise', async () => {
@@ -270,7 +270,7 @@ describe('sleep, timeout, shield, asCompleted', () => {
     await expect(timeout(10, (signal) => sleep(10_000, { signal }))).rejects.toMatchObject({ code: 'IOR_ERR_TIMEOUT' });
     expect(await timeout(1000, async (signal) => (await sleep(1, { signal }), 'fast'))).toBe('fast');
     expect(await timeoutAt(getEventLoop().time() + 1000, async () => 'at')).toBe('at');
-    expect(() => timeout(NaN, async () => 1)).toThrow(InvalidArgumentError);
+    await expect(timeout(NaN, async () => 1)).rejects.toThrow(InvalidArgumentError);
   });
 
   it('timeouts nest: whichever deadline passes first is the one reported', async () => {

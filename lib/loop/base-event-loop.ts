@@ -10,13 +10,16 @@ import {
   InvalidArgumentError,
   SystemError,
 } from '../errors.js';
+import { checkFunction, checkNumber, optionOf, type SignalOptions, signalOf } from '../internal/args.js';
+import { checkFd, describeValue } from '../internal/fd.js';
 import { native, type NativeLoop, type NativeSelector } from '../internal/init.js';
 import type { BackendName } from '../selectors/base-selector.js';
 import { availableBackends } from '../selectors/backends.js';
-import { checkFd } from '../selectors/file-object.js';
-import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
+import { FdTable, type IoCallback, loopClosed } from './fd-table.js';
 import { Handle, TimerHandle, type TimerOwner } from './handle.js';
 import { TimerHeap } from './timer-heap.js';
+
+export type { IoCallback } from './fd-table.js';
 
 /** Options for {@link EventLoop}. */
 export interface EventLoopOptions {
@@ -53,40 +56,15 @@ export interface ExceptionContext {
 /** Receives errors thrown by loop callbacks. */
 export type ExceptionHandler = (context: ExceptionContext, loop: BaseEventLoop) => void;
 
-/** A reader or writer callback; it receives the fd. */
-export type IoCallback = (fd: number) => void;
-
-class IoWatcher {
-  constructor(
-    readonly callback: IoCallback,
-    readonly batch: number,
-  ) {}
-}
-
-interface FdEntry {
-  events: number;
-  reader: IoWatcher | null;
-  writer: IoWatcher | null;
-}
-
 // At most this many (fd, events) pairs per native callback; the rest of a level-
 // triggered ready set comes on the next libuv iteration (native/js/loop_wrap.cc).
 const kBatchPairs = 1024;
 // asyncio's thresholds for rebuilding the timer heap without cancelled entries.
 const kMinTimersToCompact = 100;
 
-function checkCallback(callback: unknown): void {
-  if (typeof callback !== 'function') {
-    throw new InvalidArgumentError(`callback must be a function, got ${typeof callback}`);
-  }
-}
 
-function checkTime(value: unknown, name: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InvalidArgumentError(`${name} must be a number, got ${String(value)}`);
-  }
-  return value;
-}
+/** Something pending on the loop that must settle when the loop closes. */
+export type PendingSettle = (error: ClosedError) => void;
 
 function describe(callback: unknown): string {
   const name = typeof callback === 'function' ? callback.name : '';
@@ -119,32 +97,49 @@ export class BaseEventLoop {
   #selector: NativeSelector;
   #native: NativeLoop;
   #buffer = new Int32Array(2 * kBatchPairs);
-  #fds = new Map<number, FdEntry>();
+  #io: FdTable;
   #ready: Handle[] = [];
   #timers = new TimerHeap();
   #liveTimers = 0;
   #cancelledTimers = 0;
   #seq = 0;
   #armedWhen = Infinity;
-  #batch = 0;
   #dispatching = false;
+  #inTimerCallback = false;
   #closed = false;
   #refed = true;
   #immediate: NodeJS.Immediate | null = null;
   #exceptionHandler: ExceptionHandler | null = null;
   #debug: boolean;
   #slowCallbackDuration: number;
+  // Sleeps, timeouts and other waits that are not about an fd: settled by close().
+  #pending = new Set<PendingSettle>();
   // Timers call back through this object rather than holding a closure each.
   #timerOwner: TimerOwner = { timerCancelled: (timer) => this.#timerCancelled(timer) };
 
   /**
+   * @throws {InvalidArgumentError} for options that are not an object or hold bad values.
    * @throws {BackendUnsupportedError} for `poll` or `select`.
    * @throws {BackendUnavailableError} for a backend this platform lacks.
    * @throws {SystemError} if the kernel object cannot be created (e.g. `EMFILE`).
    */
-  constructor(options: EventLoopOptions = {}) {
+  constructor(options?: EventLoopOptions) {
+    const requested = optionOf(options, 'backend', 'EventLoop');
+    const debug = optionOf(options, 'debug', 'EventLoop');
+    const slow = optionOf(options, 'slowCallbackDuration', 'EventLoop');
+    if (requested !== undefined && !['epoll', 'kqueue', 'poll', 'select'].includes(requested as string)) {
+      throw new InvalidArgumentError(`EventLoop: unknown backend ${describeValue(requested)}`);
+    }
+    if (debug !== undefined && typeof debug !== 'boolean') {
+      throw new InvalidArgumentError(`EventLoop: debug must be a boolean, got ${describeValue(debug)}`);
+    }
+    if (slow !== undefined && !(typeof slow === 'number' && slow >= 0)) {
+      throw new InvalidArgumentError(
+        `EventLoop: slowCallbackDuration must be a number >= 0, got ${describeValue(slow)}`,
+      );
+    }
     const available = availableBackends();
-    const backend = options.backend ?? available.find((b) => b === 'kqueue' || b === 'epoll');
+    const backend = (requested as BackendName | undefined) ?? available.find((b) => b === 'kqueue' || b === 'epoll');
     if (backend === 'poll' || backend === 'select') {
       throw new BackendUnsupportedError(
         `An EventLoop cannot run on ${backend}: it keeps its interest set in user space and has ` +
@@ -157,12 +152,9 @@ export class BaseEventLoop {
         `The ${backend ?? 'epoll/kqueue'} backend is not available on ${process.platform}`,
       );
     }
-    if (options.slowCallbackDuration !== undefined) {
-      checkTime(options.slowCallbackDuration, 'slowCallbackDuration');
-    }
     this.backend = backend;
-    this.#debug = options.debug ?? process.env.IOREACTOR_DEBUG === '1';
-    this.#slowCallbackDuration = options.slowCallbackDuration ?? 100;
+    this.#debug = (debug as boolean | undefined) ?? process.env.IOREACTOR_DEBUG === '1';
+    this.#slowCallbackDuration = (slow as number | undefined) ?? 100;
     this.#selector = new native.Selector(backend);
     this.#selector.setBuffer(this.#buffer);
     try {
@@ -175,6 +167,7 @@ export class BaseEventLoop {
       this.#selector.close();
       throw error;
     }
+    this.#io = new FdTable(this.#selector, this.#native);
   }
 
   /** Whether debug mode is on. */
@@ -187,7 +180,7 @@ export class BaseEventLoop {
     return this.#closed;
   }
 
-  /** The loop's clock: monotonic milliseconds (the clock of {@link EventLoop.callAt}). */
+  /** The loop's clock: monotonic milliseconds (the clock of {@link BaseEventLoop.callAt}). */
   time(): number {
     return performance.now();
   }
@@ -197,32 +190,78 @@ export class BaseEventLoop {
    * while it stays readable). A second `addReader` for the same fd replaces the first.
    *
    * @throws {InvalidArgumentError} for a bad fd or a non-function callback.
+   * @throws {BusyResourceError} if an awaitable operation (`waitReadable`, `sockRecv`, …)
+   *   is waiting for the fd to become readable: one owner per fd and direction.
    * @throws {SystemError} if the kernel refuses the fd (epoll: `EPERM` for a regular
-   *   file, `EBADF` for a closed fd).
+   *   file, `EBADF` for a closed fd); nothing is left registered.
    * @throws {ClosedError} after `close()`.
    */
   addReader(fd: number, callback: IoCallback): void {
-    this.#add(fd, callback, EVENT_READ);
+    this.checkOpen();
+    this.#io.addWatcher(checkFd(fd), checkFunction(callback, 'callback'), true);
   }
 
-  /** Like {@link EventLoop.addReader}, for writability. */
+  /** Like {@link BaseEventLoop.addReader}, for writability. */
   addWriter(fd: number, callback: IoCallback): void {
-    this.#add(fd, callback, EVENT_WRITE);
+    this.checkOpen();
+    this.#io.addWatcher(checkFd(fd), checkFunction(callback, 'callback'), false);
   }
 
   /**
-   * Stops watching `fd` for reading. A reader removed while a batch is being dispatched
-   * is not called later in that batch.
+   * Stops calling the reader of `fd`. A reader removed while a batch is being dispatched
+   * is not called later in that batch. Never throws for an fd closed (or closed and its
+   * number reused) behind the loop's back.
    *
    * @returns whether a reader was registered.
    */
   removeReader(fd: number): boolean {
-    return this.#remove(fd, EVENT_READ);
+    this.checkOpen();
+    return this.#io.removeWatcher(checkFd(fd), true);
   }
 
-  /** Stops watching `fd` for writing. @returns whether a writer was registered. */
+  /** Stops calling the writer of `fd`. @returns whether a writer was registered. */
   removeWriter(fd: number): boolean {
-    return this.#remove(fd, EVENT_WRITE);
+    this.checkOpen();
+    return this.#io.removeWatcher(checkFd(fd), false);
+  }
+
+  /**
+   * Resolves when `fd` is readable. One owner per fd and direction: a second wait, or a
+   * wait on an fd that has a reader callback, rejects with `BusyResourceError`.
+   *
+   * Rejects with the signal's reason if aborted (the registration is removed), and with
+   * {@link ClosedError} if `notifyClosing(fd)` or `close()` happens meanwhile.
+   */
+  waitReadable(fd: number, options?: SignalOptions): Promise<void> {
+    try {
+      this.checkOpen();
+      return this.#io.wait(checkFd(fd), true, signalOf(options, 'waitReadable'));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Resolves when `fd` is writable; see {@link BaseEventLoop.waitReadable}. */
+  waitWritable(fd: number, options?: SignalOptions): Promise<void> {
+    try {
+      this.checkOpen();
+      return this.#io.wait(checkFd(fd), false, signalOf(options, 'waitWritable'));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The close protocol for a raw fd (Trio's `notify_closing`): wakes every operation
+   * waiting on it with {@link ClosedError}, drops its reader and writer callbacks and
+   * unregisters it. Call it before closing an fd the loop watches (`Socket.close()`
+   * does). Never throws for an fd already closed behind the loop's back; a no-op after
+   * `close()`.
+   */
+  notifyClosing(fd: number): void {
+    checkFd(fd);
+    if (this.#closed) return;
+    this.#io.notifyClosing(fd, null);
   }
 
   /**
@@ -231,7 +270,7 @@ export class BaseEventLoop {
    */
   callSoon(callback: () => void): Handle {
     this.checkOpen();
-    checkCallback(callback);
+    checkFunction(callback, 'callback');
     const handle = new Handle(callback);
     this.#ready.push(handle);
     if (!this.#dispatching) this.#scheduleDrain();
@@ -245,15 +284,15 @@ export class BaseEventLoop {
    * @throws {InvalidArgumentError} for a NaN delay or a non-function callback.
    */
   callLater(delayMs: number, callback: () => void): TimerHandle {
-    checkTime(delayMs, 'delayMs');
+    checkNumber(delayMs, 'delayMs');
     return this.callAt(this.time() + (delayMs > 0 ? delayMs : 0), callback);
   }
 
-  /** Runs `callback` at `whenMs` on the {@link EventLoop.time} clock. */
+  /** Runs `callback` at `whenMs` on the {@link BaseEventLoop.time} clock. */
   callAt(whenMs: number, callback: () => void): TimerHandle {
     this.checkOpen();
-    checkTime(whenMs, 'whenMs');
-    checkCallback(callback);
+    checkNumber(whenMs, 'whenMs');
+    checkFunction(callback, 'callback');
     const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner);
     this.#timers.push(timer);
     this.#liveTimers++;
@@ -266,7 +305,7 @@ export class BaseEventLoop {
    * default, which reports them as uncaught exceptions, as Node's own callbacks do.
    */
   setExceptionHandler(handler: ExceptionHandler | null): void {
-    if (handler !== null) checkCallback(handler);
+    if (handler !== null) checkFunction(handler, 'handler');
     this.#exceptionHandler = handler;
   }
 
@@ -283,7 +322,7 @@ export class BaseEventLoop {
     return this;
   }
 
-  /** Undoes {@link EventLoop.unref}. */
+  /** Undoes {@link BaseEventLoop.unref}. */
   ref(): this {
     this.#refed = true;
     if (!this.#closed) this.#native.ref();
@@ -296,26 +335,37 @@ export class BaseEventLoop {
     return this.#refed;
   }
 
-  /** Number of fds with a reader or a writer. */
+  /** Number of fds registered in the kernel (for a callback, a waiter, or kept armed). */
   get registeredFds(): number {
-    return this.#fds.size;
+    return this.#io.registered;
+  }
+
+  /** Number of awaitable operations waiting on an fd. */
+  get waitingFds(): number {
+    return this.#io.waiting;
   }
 
   /**
    * Releases everything: registrations (the fds themselves stay open), timers, pending
-   * callbacks, the kernel object and the libuv handles. Idempotent. May be called from a
+   * callbacks, the kernel object and the libuv handles. Every operation still waiting on
+   * the loop — on an fd, in `sleep()`, `timeout()`, an accept back-off — rejects with
+   * {@link ClosedError} ("the event loop was closed"). Idempotent. May be called from a
    * callback; the rest of that batch is dropped.
    */
   close(): void {
     if (this.#closed) return;
-    if (this.#debug && this.#fds.size > 0) {
-      process.emitWarning(
-        `EventLoop closed with ${this.#fds.size} fd(s) still registered: ${[...this.#fds.keys()].join(', ')}`,
-        { type: 'IoreactorWarning', code: 'IOR_WARN_FDS_AT_CLOSE' },
-      );
+    if (this.#debug && this.#io.registered > 0) {
+      const fds = this.#io.registeredFds();
+      process.emitWarning(`EventLoop closed with ${fds.length} fd(s) still registered: ${fds.join(', ')}`, {
+        type: 'IoreactorWarning',
+        code: 'IOR_WARN_FDS_AT_CLOSE',
+      });
     }
     this.#closed = true;
-    this.#fds.clear();
+    const error = loopClosed();
+    this.#io.closeAll(error);
+    const pending = [...this.#pending];
+    this.#pending.clear();
     this.#ready = [];
     this.#timers.clear();
     this.#liveTimers = 0;
@@ -323,65 +373,27 @@ export class BaseEventLoop {
     this.#immediate = null;
     this.#native.close();
     this.#selector.close();
+    for (const settle of pending) settle(error);
+  }
+
+  /** @internal The per-fd table the awaitable operations work on. */
+  get io(): FdTable {
+    return this.#io;
+  }
+
+  /**
+   * @internal Registers something pending that is not about an fd (a sleep, a timeout):
+   * `close()` calls `settle` with a `ClosedError`. Returns the function that unregisters
+   * it once it has settled on its own.
+   */
+  trackPending(settle: PendingSettle): () => void {
+    this.#pending.add(settle);
+    return () => this.#pending.delete(settle);
   }
 
   /** @internal Throws ClosedError once closed. */
   protected checkOpen(): void {
     if (this.#closed) throw new ClosedError('EventLoop is closed');
-  }
-
-  #add(fd: number, callback: IoCallback, direction: number): void {
-    this.checkOpen();
-    checkFd(fd);
-    checkCallback(callback);
-    const watcher = new IoWatcher(callback, this.#batch);
-    let entry = this.#fds.get(fd);
-    if (entry === undefined) {
-      this.#selector.register(fd, direction);
-      entry = { events: direction, reader: null, writer: null };
-      this.#fds.set(fd, entry);
-      if (this.#fds.size === 1) this.#native.setIoActive(true);
-    } else if ((entry.events & direction) === 0) {
-      try {
-        this.#selector.modify(fd, entry.events | direction);
-      } catch (error) {
-        // The native selector has dropped the fd (see Selector::Modify).
-        this.#drop(fd);
-        throw error;
-      }
-      entry.events |= direction;
-    }
-    if (direction === EVENT_READ) entry.reader = watcher;
-    else entry.writer = watcher;
-  }
-
-  #remove(fd: number, direction: number): boolean {
-    this.checkOpen();
-    checkFd(fd);
-    const entry = this.#fds.get(fd);
-    if (entry === undefined || (entry.events & direction) === 0) return false;
-    if (direction === EVENT_READ) entry.reader = null;
-    else entry.writer = null;
-    const rest = entry.events & ~direction;
-    if (rest === 0) {
-      this.#drop(fd);
-      // Never throws for an fd closed (or reused) behind our back.
-      this.#selector.unregister(fd);
-      return true;
-    }
-    entry.events = rest;
-    try {
-      this.#selector.modify(fd, rest);
-    } catch {
-      // The fd was closed behind our back (EBADF); the selector has forgotten it and
-      // the remaining watcher could never fire, so drop it too.
-      this.#drop(fd);
-    }
-    return true;
-  }
-
-  #drop(fd: number): void {
-    if (this.#fds.delete(fd) && this.#fds.size === 0) this.#native.setIoActive(false);
   }
 
   #onReady(count: number): void {
@@ -390,32 +402,19 @@ export class BaseEventLoop {
       this.#report(new SystemError(count, this.backend === 'epoll' ? 'epoll_wait' : 'kevent'), 'polling the selector');
       return;
     }
-    const batch = ++this.#batch;
-    const buffer = this.#buffer;
-    const fds = this.#fds;
+    const io = this.#io;
+    io.batch++;
+    io.turn++;
     this.#dispatching = true;
     try {
-      for (let i = 0; i < count && !this.#closed; i++) {
-        const fd = buffer[2 * i]!;
-        const mask = buffer[2 * i + 1]!;
-        if (mask & EVENT_READ) {
-          // Looked up afresh: an earlier callback may have removed or replaced it, and a
-          // watcher added during this batch waits for the next one.
-          const watcher = fds.get(fd)?.reader;
-          if (watcher != null && watcher.batch !== batch) this.#runIo(watcher.callback, fd, 'reader');
-        }
-        if (mask & EVENT_WRITE) {
-          const watcher = fds.get(fd)?.writer;
-          if (watcher != null && watcher.batch !== batch) this.#runIo(watcher.callback, fd, 'writer');
-        }
-      }
+      io.dispatch(this.#buffer, count, this.#runIo);
     } finally {
       this.#dispatching = false;
     }
     this.#runReady();
   }
 
-  #runIo(callback: IoCallback, fd: number, role: string): void {
+  #runIo = (callback: IoCallback, fd: number, role: string): void => {
     if (this.#debug) {
       const start = performance.now();
       try {
@@ -431,7 +430,7 @@ export class BaseEventLoop {
     } catch (error) {
       this.#report(error, `${role} callback for fd ${fd}`, fd);
     }
-  }
+  };
 
   #runHandle(handle: Handle, kind: string): void {
     const callback = handle.take();
@@ -487,6 +486,7 @@ export class BaseEventLoop {
   /** Runs the callbacks scheduled so far; ones they schedule wait for the next round. */
   #runReady(): void {
     if (this.#ready.length === 0 || this.#closed) return;
+    this.#io.turn++;
     const ready = this.#ready;
     this.#ready = [];
     this.#dispatching = true;
@@ -500,6 +500,16 @@ export class BaseEventLoop {
 
   #onTimer(): void {
     if (this.#closed) return;
+    this.#inTimerCallback = true;
+    try {
+      this.#runTimers();
+    } finally {
+      this.#inTimerCallback = false;
+    }
+  }
+
+  #runTimers(): void {
+    this.#io.turn++;
     this.#armedWhen = Infinity;
     const now = this.time();
     const due: TimerHandle[] = [];
@@ -561,6 +571,12 @@ export class BaseEventLoop {
 
   #arm(whenMs: number): void {
     this.#armedWhen = whenMs;
-    this.#native.armTimer(whenMs - this.time());
+    let delay = whenMs - this.time();
+    // Re-armed from inside the timer callback at 0 ms, the libuv timer would run again in
+    // the same pass of libuv's timer phase (libuv before 1.47 re-checks the heap after each
+    // callback), so a timer that keeps re-scheduling itself at 0 ms would starve all I/O
+    // forever. Node clamps setTimeout(0) to 1 ms for the same reason.
+    if (this.#inTimerCallback && delay < 1) delay = 1;
+    this.#native.armTimer(delay);
   }
 }

@@ -1,10 +1,15 @@
-/** A socket that owns its fd, with awaitable operations on an EventLoop. */
-import { ClosedError, InvalidArgumentError, SystemError } from '../errors.js';
-import { type EventLoop, getEventLoop } from '../loop/event-loop.js';
-import * as fd from '../sys/fd.js';
+/** A socket that owns its fd, with awaitable operations on an event loop. */
+import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { checkView, optionOf, signalOf } from '../internal/args.js';
+import { checkFd, describeValue } from '../internal/fd.js';
+import { native } from '../internal/init.js';
+import { BaseEventLoop } from '../loop/base-event-loop.js';
+import { currentLoop } from '../loop/default-loop.js';
 import * as sys from '../sys/socket.js';
-import type { SocketAddress, SocketOption } from '../sys/socket.js';
-import { isValidFd } from '../selectors/file-object.js';
+import type { SocketOption } from '../sys/socket.js';
+import type { SocketAddress } from '../sys/types.js';
+import type { EventLoop } from './event-loop.js';
+import * as ops from './socket-ops.js';
 import type { ConnectAddress, OpOptions } from './socket-ops.js';
 
 /** Address families by name. */
@@ -30,17 +35,39 @@ export interface SocketOptions {
 /** A local address to bind: a full {@link SocketAddress}, or a port and optional numeric host. */
 export type BindAddress = SocketAddress | { address?: string; port: number } | { path: string };
 
-function familyNumber(family: SocketFamily): number {
-  if (family === 'IPv4') return sys.AF_INET;
-  if (family === 'IPv6') return sys.AF_INET6;
-  if (family === 'unix') return sys.AF_UNIX;
-  throw new InvalidArgumentError(`Unknown socket family: ${String(family)}`);
+const kFamilies: Record<SocketFamily, number> = { IPv4: sys.AF_INET, IPv6: sys.AF_INET6, unix: sys.AF_UNIX };
+const kTypes: Record<SocketType, number> = { stream: sys.SOCK_STREAM, dgram: sys.SOCK_DGRAM };
+
+/** What the finalizer needs to close a Socket that was dropped without `close()`. */
+interface Held {
+  fd: number;
+  loop: BaseEventLoop;
+  /** Where the Socket was created (debug mode only). */
+  site: string | undefined;
 }
 
-function typeNumber(type: SocketType): number {
-  if (type === 'stream') return sys.SOCK_STREAM;
-  if (type === 'dgram') return sys.SOCK_DGRAM;
-  throw new InvalidArgumentError(`Unknown socket type: ${String(type)}`);
+// A Socket garbage-collected while open still owns its fd: close it, as Python closes a
+// dropped socket (and warns in debug mode, as its ResourceWarning does).
+const unclosed = new FinalizationRegistry<Held>((held) => {
+  if (!held.loop.closed) held.loop.notifyClosing(held.fd);
+  native.closeOwnedFd(held.fd);
+  if (held.site !== undefined) {
+    process.emitWarning(`A Socket (fd ${held.fd}) was garbage-collected without close(); created here:\n${held.site}`, {
+      type: 'IoreactorWarning',
+      code: 'IOR_WARN_UNCLOSED',
+    });
+  }
+});
+
+function creationSite(): string {
+  const stack = new Error().stack ?? '';
+  // Drop the message line and the two frames inside this file.
+  return stack.split('\n').slice(3, 8).join('\n');
+}
+
+function pick<T extends string>(value: unknown, table: Record<T, number>, what: string): T {
+  if (typeof value === 'string' && Object.hasOwn(table, value)) return value as T;
+  throw new InvalidArgumentError(`Unknown socket ${what}: ${describeValue(value)} (expected ${Object.keys(table).join(', ')})`);
 }
 
 /**
@@ -49,7 +76,10 @@ function typeNumber(type: SocketType): number {
  * each takes `{ signal }`.
  *
  * `close()` follows the close protocol: operations waiting on the socket are woken with
- * {@link ClosedError} and it leaves the loop before the fd is closed.
+ * {@link ClosedError} and it leaves the loop before the fd is closed. A Socket that is
+ * garbage-collected without `close()` has its fd closed for it (in debug mode with an
+ * `IOR_WARN_UNCLOSED` warning naming where it was created), and a worker thread that
+ * exits leaves none of its sockets' fds open.
  *
  * @example
  * ```ts
@@ -68,18 +98,26 @@ export class Socket implements Disposable, AsyncDisposable {
   /** 'stream' or 'dgram'. */
   readonly type: SocketType;
   #fd: number;
-  #loop: EventLoop;
+  #loop: BaseEventLoop;
 
-  constructor(options: SocketOptions = {}) {
-    this.family = options.family ?? 'IPv4';
-    this.type = options.type ?? 'stream';
-    this.#loop = options.loop ?? getEventLoop();
-    if (options.fd !== undefined) {
-      if (!isValidFd(options.fd)) throw new InvalidArgumentError(`Invalid file descriptor: ${String(options.fd)}`);
-      this.#fd = options.fd;
-    } else {
-      this.#fd = sys.socket(familyNumber(this.family), typeNumber(this.type));
-    }
+  /**
+   * @throws {InvalidArgumentError} for unknown options or an invalid `fd`.
+   * @throws {ClosedError} if the loop is closed.
+   * @throws {SystemError} if the socket cannot be created (`EMFILE`, `EAFNOSUPPORT`, …).
+   */
+  constructor(options?: SocketOptions) {
+    const family = pick(optionOf(options, 'family', 'Socket') ?? 'IPv4', kFamilies, 'family');
+    const type = pick(optionOf(options, 'type', 'Socket') ?? 'stream', kTypes, 'type');
+    const loop = optionOf(options, 'loop', 'Socket') ?? currentLoop();
+    const adopt = optionOf(options, 'fd', 'Socket');
+    if (!(loop instanceof BaseEventLoop)) throw new InvalidArgumentError(`Socket: loop must be an EventLoop, got ${describeValue(loop)}`);
+    if (loop.closed) throw new ClosedError('Socket: the event loop is closed');
+    this.family = family;
+    this.type = type;
+    this.#loop = loop;
+    this.#fd = adopt !== undefined ? checkFd(adopt, 'fd to adopt') : sys.socket(kFamilies[family], kTypes[type]);
+    native.ownFd(this.#fd);
+    unclosed.register(this, { fd: this.#fd, loop, site: loop.debug ? creationSite() : undefined }, this);
   }
 
   /** The fd, or -1 once closed (as Python's `socket.fileno()`). */
@@ -94,7 +132,7 @@ export class Socket implements Disposable, AsyncDisposable {
 
   /** The loop this socket waits on. */
   get loop(): EventLoop {
-    return this.#loop;
+    return this.#loop as EventLoop;
   }
 
   /** Binds to a local address. @throws {SystemError} `EADDRINUSE`, … */
@@ -108,62 +146,67 @@ export class Socket implements Disposable, AsyncDisposable {
   }
 
   /** Connects; host names are resolved with `node:dns`. */
-  async connect(address: ConnectAddress, options: OpOptions = {}): Promise<void> {
-    this.#open();
-    return this.#loop.sockConnect(this, address, options);
+  async connect(address: ConnectAddress, options?: OpOptions): Promise<void> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'connect');
+    return ops.connect(this.#loop.io, this, fd, ops.checkConnectAddress(address), signal);
   }
 
-  /** Accepts a connection: a new Socket and the peer's address. */
-  async accept(options: OpOptions = {}): Promise<[Socket, SocketAddress]> {
-    this.#open();
-    return this.#loop.sockAccept(this, options);
+  /** Accepts a connection: a new Socket (on the same loop) and the peer's address. */
+  async accept(options?: OpOptions): Promise<[Socket, SocketAddress]> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'accept');
+    const [conn, address] = await ops.accept(this.#loop, this, fd, signal);
+    const family = address.family === 'IPv6' || address.family === 'unix' ? address.family : 'IPv4';
+    return [new Socket({ fd: conn, family, type: 'stream', loop: this.#loop as EventLoop }), address];
   }
 
-  /** Receives up to `size` bytes (empty at end of stream). */
-  async recv(size: number, options: OpOptions = {}): Promise<Buffer> {
-    this.#open();
-    return this.#loop.sockRecv(this, size, options);
+  /** Receives up to `size` bytes into a Buffer of exactly the size received (empty at end of stream). */
+  async recv(size: number, options?: OpOptions): Promise<Buffer> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'recv');
+    return ops.recv(this.#loop.io, fd, ops.checkSize(size), signal);
   }
 
   /** Receives into `buffer`; resolves with the byte count (0 at end of stream). */
-  async recvInto(buffer: ArrayBufferView, options: OpOptions = {}): Promise<number> {
-    this.#open();
-    return this.#loop.sockRecvInto(this, buffer, options);
+  async recvInto(buffer: ArrayBufferView, options?: OpOptions): Promise<number> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'recvInto');
+    return ops.recvInto(this.#loop.io, fd, checkView(buffer), signal);
   }
 
   /** Sends once the socket is writable; resolves with the bytes sent (maybe fewer). */
-  async send(data: ArrayBufferView, options: OpOptions = {}): Promise<number> {
-    const socketFd = this.#open();
-    for (;;) {
-      const n = sys.send(socketFd, data);
-      if (n >= 0) return n;
-      if (n !== fd.errno.EAGAIN) throw new SystemError(n, 'send');
-      await this.#loop.waitWritable(socketFd, options);
-    }
+  async send(data: ArrayBufferView, options?: OpOptions): Promise<number> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'send');
+    return ops.send(this.#loop.io, this, fd, checkView(data, 'data'), signal);
   }
 
   /** Sends all of `data`. On cancellation after a partial send, throws `PartialSendError`. */
-  async sendAll(data: ArrayBufferView, options: OpOptions = {}): Promise<void> {
-    this.#open();
-    return this.#loop.sockSendAll(this, data, options);
+  async sendAll(data: ArrayBufferView, options?: OpOptions): Promise<void> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'sendAll');
+    return ops.sendAll(this.#loop.io, this, fd, checkView(data, 'data'), signal);
   }
 
   /** Receives one datagram of at most `size` bytes and its sender. */
-  async recvFrom(size: number, options: OpOptions = {}): Promise<[Buffer, SocketAddress]> {
-    this.#open();
-    return this.#loop.sockRecvFrom(this, size, options);
+  async recvFrom(size: number, options?: OpOptions): Promise<[Buffer, SocketAddress]> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'recvFrom');
+    return ops.recvFrom(this.#loop.io, fd, ops.checkSize(size), signal);
   }
 
   /** Sends one datagram. */
-  async sendTo(data: ArrayBufferView, address: SocketAddress, options: OpOptions = {}): Promise<number> {
-    this.#open();
-    return this.#loop.sockSendTo(this, data, address, options);
+  async sendTo(data: ArrayBufferView, address: SocketAddress, options?: OpOptions): Promise<number> {
+    const fd = this.#open();
+    const signal = signalOf(options, 'sendTo');
+    return ops.sendTo(this.#loop.io, this, fd, checkView(data, 'data'), address, signal);
   }
 
   /** Shuts down reading, writing or both. */
   shutdown(how: 'read' | 'write' | 'both'): void {
-    const value = how === 'read' ? sys.SHUT_RD : how === 'write' ? sys.SHUT_WR : how === 'both' ? sys.SHUT_RDWR : NaN;
-    if (Number.isNaN(value)) throw new InvalidArgumentError(`how must be 'read', 'write' or 'both'`);
+    const value = how === 'read' ? sys.SHUT_RD : how === 'write' ? sys.SHUT_WR : how === 'both' ? sys.SHUT_RDWR : undefined;
+    if (value === undefined) throw new InvalidArgumentError(`how must be 'read', 'write' or 'both', got ${describeValue(how)}`);
     sys.shutdown(this.#open(), value);
   }
 
@@ -189,14 +232,15 @@ export class Socket implements Disposable, AsyncDisposable {
 
   /**
    * Closes the socket: waiting operations reject with {@link ClosedError}, the fd leaves
-   * the loop, then it is closed. Idempotent.
+   * the loop, then it is closed. Idempotent; never throws.
    */
   close(): void {
-    const socketFd = this.#fd;
-    if (socketFd < 0) return;
+    const fd = this.#fd;
+    if (fd < 0) return;
     this.#fd = -1;
-    if (!this.#loop.closed) this.#loop.notifyClosing(socketFd);
-    fd.close(socketFd);
+    unclosed.unregister(this);
+    if (!this.#loop.closed) this.#loop.notifyClosing(fd);
+    native.closeOwnedFd(fd);
   }
 
   [Symbol.dispose](): void {
@@ -213,11 +257,24 @@ export class Socket implements Disposable, AsyncDisposable {
   }
 
   #toAddress(address: BindAddress): SocketAddress {
-    if (typeof address !== 'object' || address === null) throw new InvalidArgumentError('address must be an object');
-    if ('family' in address) return address;
-    if ('path' in address) return { family: 'unix', path: address.path };
+    if (typeof address !== 'object' || address === null) {
+      throw new InvalidArgumentError(`address must be an object, got ${describeValue(address)}`);
+    }
+    let family: unknown;
+    let path: unknown;
+    let host: unknown;
+    let port: unknown;
+    try {
+      ({ family, path, address: host, port } = address as { family?: unknown; path?: unknown; address?: unknown; port?: unknown });
+    } catch (cause) {
+      throw new InvalidArgumentError('reading the address threw', { cause });
+    }
+    if (family !== undefined) return address as SocketAddress;
+    if (path !== undefined) return { family: 'unix', path: path as string };
     if (this.family === 'unix') throw new InvalidArgumentError('a Unix-domain socket binds to { path }');
-    const host = address.address ?? (this.family === 'IPv6' ? '::' : '0.0.0.0');
-    return { family: this.family, address: host, port: address.port };
+    if (host !== undefined && typeof host !== 'string') {
+      throw new InvalidArgumentError(`address.address must be a numeric IP string, got ${describeValue(host)}`);
+    }
+    return { family: this.family, address: host ?? (this.family === 'IPv6' ? '::' : '0.0.0.0'), port: port as number };
   }
 }

@@ -4,9 +4,10 @@ import {
   ClosedError,
   InvalidArgumentError,
   NotRegisteredError,
+  SystemError,
 } from '../errors.js';
 import { native, type NativeSelector } from '../internal/init.js';
-import { describeFileObject, type FileObject, fileObjectToFd } from './file-object.js';
+import { describeFileObject, describeValue, type FileObject, fileObjectToFd } from '../internal/fd.js';
 import { EVENT_READ, EVENT_WRITE, SelectorKey } from './selector-key.js';
 import { SelectorMapping } from './selector-mapping.js';
 
@@ -19,14 +20,10 @@ export type SelectResult<TData> = [key: SelectorKey<TData>, events: number];
 const kInitialPairs = 64;
 
 function checkEvents(events: unknown): number {
-  if (
-    typeof events !== 'number' ||
-    !Number.isInteger(events) ||
-    events === 0 ||
-    (events & ~(EVENT_READ | EVENT_WRITE)) !== 0 ||
-    events < 0
-  ) {
-    throw new InvalidArgumentError(`Invalid events: ${String(events)}`);
+  // Compared as values, not through bitwise operators: `2 ** 32 & ~3` is 0 in
+  // JavaScript, and such a mask must be refused here, before anything changes.
+  if (events !== EVENT_READ && events !== EVENT_WRITE && events !== (EVENT_READ | EVENT_WRITE)) {
+    throw new InvalidArgumentError(`Invalid events: ${describeValue(events)} (expected EVENT_READ, EVENT_WRITE or both)`);
   }
   return events;
 }
@@ -142,7 +139,9 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
       try {
         selector.modify(key.fd, events);
       } catch (error) {
-        this.#forget(key);
+        // A kernel failure unregisters the fd natively (Selector::Modify); anything else
+        // (a refused argument) changed nothing there, so nothing changes here either.
+        if (error instanceof SystemError) this.#forget(key);
         throw error;
       }
     } else if (data === key.data) {
@@ -173,7 +172,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     if (timeoutMs === undefined || timeoutMs === null) {
       timeout = -1;
     } else if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-      throw new InvalidArgumentError(`Invalid timeout: ${String(timeoutMs)}`);
+      throw new InvalidArgumentError(`Invalid timeout: ${describeValue(timeoutMs)}`);
     } else if (timeoutMs === Infinity) {
       timeout = -1;
     } else {

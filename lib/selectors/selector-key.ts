@@ -1,5 +1,5 @@
 /** The record a selector keeps per registered fd. */
-import type { FileObject } from './file-object.js';
+import type { FileObject } from '../internal/fd.js';
 
 /** Readiness for reading (Python's `selectors.EVENT_READ`). */
 export const EVENT_READ = 1;

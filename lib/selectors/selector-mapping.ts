@@ -1,5 +1,5 @@
 /** The live, read-only fd → key view returned by `getMap()`. */
-import type { FileObject } from './file-object.js';
+import type { FileObject } from '../internal/fd.js';
 import type { SelectorKey } from './selector-key.js';
 
 /** How a mapping finds the fd of a file object (undefined when it cannot). */

@@ -1,17 +1,8 @@
 /** Barrier: `parties` tasks wait until all of them have arrived (asyncio.Barrier). */
-import { IoreactorError, InvalidArgumentError } from '../errors.js';
+import { BrokenBarrierError, InvalidArgumentError } from '../errors.js';
 import type { WaitOptions } from './lock.js';
+import { signalOf } from '../internal/args.js';
 import { WaitQueue } from './waiters.js';
-
-/** The barrier was aborted or reset while (or before) waiting. */
-export class BrokenBarrierError extends IoreactorError {
-  declare readonly code: 'IOR_ERR_BROKEN_BARRIER';
-  constructor(message = 'The barrier is broken') {
-    super('IOR_ERR_BROKEN_BARRIER', message);
-  }
-  static override readonly brand: string = 'IOR_ERR_BROKEN_BARRIER';
-}
-Object.defineProperty(BrokenBarrierError.prototype, 'name', { value: 'BrokenBarrierError' });
 
 /**
  * A cyclic barrier for `parties` tasks. Each `wait()` resolves with a distinct index in
@@ -45,8 +36,9 @@ export class Barrier {
    * @returns this party's index in the round (the last to arrive gets `parties - 1`).
    * @throws {BrokenBarrierError} if the barrier is or becomes broken or is reset.
    */
-  async wait(options: WaitOptions = {}): Promise<number> {
-    options.signal?.throwIfAborted();
+  async wait(options?: WaitOptions): Promise<number> {
+    const signal = signalOf(options, 'Barrier.wait');
+    signal?.throwIfAborted();
     if (this.#broken) throw new BrokenBarrierError();
     const index = this.#count++;
     if (this.#count === this.parties) {
@@ -59,7 +51,7 @@ export class Barrier {
       return index;
     }
     const round = this.#waiters;
-    return round.wait(options.signal, () => {
+    return round.wait(signal, () => {
       if (round === this.#waiters) this.#count--;
     });
   }

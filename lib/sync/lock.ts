@@ -1,12 +1,11 @@
 /** Lock, Event, Condition, Semaphore and BoundedSemaphore with asyncio's semantics. */
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { checkFunction, type SignalOptions, signalOf } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
 import { WaitQueue } from './waiters.js';
 
-/** Options carrying a cancellation signal. */
-export interface WaitOptions {
-  /** Aborting it stops the wait, which rejects with `signal.reason`. */
-  signal?: AbortSignal;
-}
+/** Options of the waits: a cancellation signal. */
+export type WaitOptions = SignalOptions;
 
 /**
  * A mutual-exclusion lock. Fair: waiters get it in FIFO order, handed over directly on
@@ -28,14 +27,15 @@ export class Lock {
   }
 
   /** Acquires it, waiting if needed. Resolves with true. */
-  async acquire(options: WaitOptions = {}): Promise<true> {
-    options.signal?.throwIfAborted();
+  async acquire(options?: WaitOptions): Promise<true> {
+    const signal = signalOf(options, 'Lock.acquire');
+    signal?.throwIfAborted();
     if (!this.#locked && this.#waiters.size === 0) {
       this.#locked = true;
       return true;
     }
     // On wake-up the lock has been handed over: #locked stayed true for us.
-    await this.#waiters.wait(options.signal);
+    await this.#waiters.wait(signal);
     return true;
   }
 
@@ -46,7 +46,8 @@ export class Lock {
   }
 
   /** Runs `fn` holding the lock. */
-  async withLock<T>(fn: () => Promise<T> | T, options: WaitOptions = {}): Promise<T> {
+  async withLock<T>(fn: () => Promise<T> | T, options?: WaitOptions): Promise<T> {
+    checkFunction(fn, 'Lock.withLock: fn');
     await this.acquire(options);
     try {
       return await fn();
@@ -79,10 +80,11 @@ export class Event {
   }
 
   /** Resolves with true once the flag is set (at once if it is). */
-  async wait(options: WaitOptions = {}): Promise<true> {
-    options.signal?.throwIfAborted();
+  async wait(options?: WaitOptions): Promise<true> {
+    const signal = signalOf(options, 'Event.wait');
+    signal?.throwIfAborted();
     if (this.#set) return true;
-    return this.#waiters.wait(options.signal);
+    return this.#waiters.wait(signal);
   }
 }
 
@@ -94,7 +96,9 @@ export class Condition {
   #lock: Lock;
   #waiters = new WaitQueue<void>();
 
+  /** @throws {InvalidArgumentError} if `lock` is given and is not a {@link Lock}. */
   constructor(lock: Lock = new Lock()) {
+    if (!(lock instanceof Lock)) throw new InvalidArgumentError(`Condition: lock must be a Lock, got ${describeValue(lock)}`);
     this.#lock = lock;
   }
 
@@ -102,7 +106,7 @@ export class Condition {
     return this.#lock.locked();
   }
 
-  acquire(options: WaitOptions = {}): Promise<true> {
+  acquire(options?: WaitOptions): Promise<true> {
     return this.#lock.acquire(options);
   }
 
@@ -116,12 +120,13 @@ export class Condition {
    *
    * @throws {InvalidStateError} if the lock is not held.
    */
-  async wait(options: WaitOptions = {}): Promise<true> {
+  async wait(options?: WaitOptions): Promise<true> {
+    const signal = signalOf(options, 'Condition.wait');
     if (!this.#lock.locked()) throw new InvalidStateError('Condition.wait() needs the lock');
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     this.#lock.release();
     try {
-      await this.#waiters.wait(options.signal);
+      await this.#waiters.wait(signal);
       return true;
     } finally {
       // Re-acquired without the signal: the caller's finally/release must find it held.
@@ -130,7 +135,8 @@ export class Condition {
   }
 
   /** Waits until `predicate()` is truthy; returns its value. */
-  async waitFor<T>(predicate: () => T, options: WaitOptions = {}): Promise<T> {
+  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    checkFunction(predicate, 'Condition.waitFor: predicate');
     let result = predicate();
     while (!result) {
       await this.wait(options);
@@ -176,14 +182,15 @@ export class Semaphore {
     return this.#value === 0 || this.#waiters.size > 0;
   }
 
-  async acquire(options: WaitOptions = {}): Promise<true> {
-    options.signal?.throwIfAborted();
+  async acquire(options?: WaitOptions): Promise<true> {
+    const signal = signalOf(options, 'Semaphore.acquire');
+    signal?.throwIfAborted();
     if (!this.locked()) {
       this.#value--;
       return true;
     }
     // A slot released while we wait is handed straight to us (value untouched).
-    await this.#waiters.wait(options.signal);
+    await this.#waiters.wait(signal);
     return true;
   }
 
@@ -192,7 +199,8 @@ export class Semaphore {
   }
 
   /** Runs `fn` holding a slot. */
-  async withPermit<T>(fn: () => Promise<T> | T, options: WaitOptions = {}): Promise<T> {
+  async withPermit<T>(fn: () => Promise<T> | T, options?: WaitOptions): Promise<T> {
+    checkFunction(fn, 'Semaphore.withPermit: fn');
     await this.acquire(options);
     try {
       return await fn();
@@ -212,7 +220,7 @@ export class BoundedSemaphore extends Semaphore {
     this.#bound = value;
   }
 
-  override async acquire(options: WaitOptions = {}): Promise<true> {
+  override async acquire(options?: WaitOptions): Promise<true> {
     await super.acquire(options);
     this.#held++;
     return true;

@@ -1,26 +1,14 @@
 /** Queue, PriorityQueue and LifoQueue with asyncio's semantics, including shutdown(). */
-import { IoreactorError, InvalidArgumentError, InvalidStateError } from '../errors.js';
+import {
+  InvalidArgumentError,
+  InvalidStateError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+} from '../errors.js';
 import type { WaitOptions } from './lock.js';
+import { signalOf } from '../internal/args.js';
 import { WaitQueue } from './waiters.js';
-
-function queueError(code: string, name: string) {
-  class QueueError extends IoreactorError {
-    static override readonly brand: string = code;
-    constructor(message: string) {
-      super(code, message);
-    }
-  }
-  Object.defineProperty(QueueError.prototype, 'name', { value: name });
-  Object.defineProperty(QueueError, 'name', { value: name });
-  return QueueError;
-}
-
-/** `getNowait()` on an empty queue (`IOR_ERR_QUEUE_EMPTY`). */
-export const QueueEmptyError = queueError('IOR_ERR_QUEUE_EMPTY', 'QueueEmptyError');
-/** `putNowait()` on a full queue (`IOR_ERR_QUEUE_FULL`). */
-export const QueueFullError = queueError('IOR_ERR_QUEUE_FULL', 'QueueFullError');
-/** The queue was shut down (`IOR_ERR_QUEUE_SHUTDOWN`). */
-export const QueueShutDownError = queueError('IOR_ERR_QUEUE_SHUTDOWN', 'QueueShutDownError');
 
 /**
  * A FIFO queue for producers and consumers. `maxsize <= 0` means unbounded. `put` waits
@@ -55,9 +43,10 @@ export class Queue<T> {
   }
 
   /** Puts an item, waiting while the queue is full. @throws QueueShutDownError */
-  async put(item: T, options: WaitOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted();
-    while (this.full() && !this.#shutdown) await this.#putters.wait(options.signal);
+  async put(item: T, options?: WaitOptions): Promise<void> {
+    const signal = signalOf(options, 'Queue.put');
+    signal?.throwIfAborted();
+    while (this.full() && !this.#shutdown) await this.#putters.wait(signal);
     this.putNowait(item);
   }
 
@@ -71,11 +60,12 @@ export class Queue<T> {
   }
 
   /** Takes an item, waiting while the queue is empty. @throws QueueShutDownError once shut down and drained */
-  async get(options: WaitOptions = {}): Promise<T> {
-    options.signal?.throwIfAborted();
+  async get(options?: WaitOptions): Promise<T> {
+    const signal = signalOf(options, 'Queue.get');
+    signal?.throwIfAborted();
     if (this.size() > 0) return this.#take();
     if (this.#shutdown) throw new QueueShutDownError('Queue is shut down');
-    return this.#getters.wait(options.signal);
+    return this.#getters.wait(signal);
   }
 
   /** Takes an item now. @throws QueueEmptyError, QueueShutDownError */
@@ -92,9 +82,10 @@ export class Queue<T> {
   }
 
   /** Waits until every item put has been marked done. */
-  async join(options: WaitOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted();
-    if (this.#unfinished > 0) await this.#joiners.wait(options.signal);
+  async join(options?: WaitOptions): Promise<void> {
+    const signal = signalOf(options, 'Queue.join');
+    signal?.throwIfAborted();
+    if (this.#unfinished > 0) await this.#joiners.wait(signal);
   }
 
   /**

@@ -8,25 +8,26 @@
  */
 import { constants } from 'node:os';
 import { InvalidArgumentError, SystemError } from '../errors.js';
+import { checkView } from '../internal/args.js';
 import { native } from '../internal/init.js';
-import { checkFd } from '../selectors/file-object.js';
+import { checkFd } from '../internal/fd.js';
 
 export { SystemError };
 
-/** Negative errno values for comparing with `read`/`write` results, e.g. `EAGAIN: -11`. */
-export const errno: Readonly<Record<string, number>> = Object.freeze(
+/** The errno names of this platform (`'EAGAIN'`, `'EBADF'`, …). */
+export type ErrnoName = keyof typeof constants.errno;
+
+/**
+ * Negative errno values for comparing with `read`/`write` results, e.g. `EAGAIN: -11`.
+ * Keyed by the literal errno names, so a misspelt name does not compile.
+ */
+export const errno: { readonly [Name in ErrnoName]: number } = Object.freeze(
   Object.fromEntries(Object.entries(constants.errno).map(([name, value]) => [name, -value])),
-);
+) as { readonly [Name in ErrnoName]: number };
 
 /** `FD_SETSIZE` of this platform: the select backend's fd limit. */
 export const FD_SETSIZE: number = native.FD_SETSIZE;
 
-function checkView(buffer: unknown): ArrayBufferView {
-  if (!ArrayBuffer.isView(buffer)) {
-    throw new InvalidArgumentError('buffer must be a Buffer, TypedArray or DataView');
-  }
-  return buffer;
-}
 
 /**
  * Creates a connected pair of Unix-domain stream sockets.

@@ -6,27 +6,10 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { native } from '../internal/init.js';
-import { checkFd } from '../selectors/file-object.js';
+import { checkFd } from '../internal/fd.js';
 
-/** An IPv4 or IPv6 endpoint; `address` is numeric (no DNS at this level). */
-export interface InetAddress {
-  family: 'IPv4' | 'IPv6';
-  address: string;
-  port: number;
-  /** IPv6 only. */
-  flowinfo?: number;
-  /** IPv6 only: the interface index (or write `'fe80::1%eth0'` in `address`). */
-  scopeid?: number;
-}
-
-/** A Unix-domain endpoint. A `path` starting with `'\0'` is abstract (Linux). */
-export interface UnixAddress {
-  family: 'unix';
-  path: string;
-}
-
-/** Any socket address ioreactor reads or writes. */
-export type SocketAddress = InetAddress | UnixAddress;
+export type { InetAddress, SocketAddress, UnixAddress } from './types.js';
+import type { SocketAddress } from './types.js';
 
 /** The socket options `getsockopt`/`setsockopt` know by name (all integer-valued). */
 export type SocketOption =

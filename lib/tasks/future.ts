@@ -1,5 +1,6 @@
 /** An awaitable result that is set once, in the style of asyncio's Future. */
 import { CancelledError, InvalidStateError } from '../errors.js';
+import { checkFunction } from '../internal/args.js';
 
 type State = 'pending' | 'fulfilled' | 'rejected' | 'cancelled';
 
@@ -113,7 +114,14 @@ export class Future<T> implements PromiseLike<T> {
 
   /** Runs `callback(future)` once done (in a microtask if already done). */
   addDoneCallback(callback: DoneCallback<T>): void {
+    checkFunction(callback, 'addDoneCallback: callback');
     this.#observe();
+    if (this.#state === 'pending') this.#callbacks.push(callback);
+    else queueMicrotask(() => callback(this));
+  }
+
+  /** @internal Like addDoneCallback, without counting as observing a failure. */
+  protected whenDone(callback: DoneCallback<T>): void {
     if (this.#state === 'pending') this.#callbacks.push(callback);
     else queueMicrotask(() => callback(this));
   }

@@ -1,6 +1,8 @@
 /** Structured concurrency: a group that owns its child tasks (asyncio TaskGroup, Trio nursery). */
 import { setMaxListeners } from 'node:events';
-import { CancelledError, InvalidStateError, type TaskFailure, TaskGroupError } from '../errors.js';
+import { CancelledError, InvalidArgumentError, InvalidStateError, type TaskFailure, TaskGroupError } from '../errors.js';
+import { checkFunction, optionOf, signalOf } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
 import { Future } from './future.js';
 import { Task, type TaskFunction } from './task.js';
 
@@ -37,22 +39,30 @@ export class TaskGroup implements AsyncDisposable {
   #parent: AbortSignal | undefined;
   #onParentAbort = (): void => this.#cancelChildren(this.#parent?.reason);
 
-  constructor(options: TaskGroupOptions = {}) {
+  /** @throws {InvalidArgumentError} if `options.signal` is not an AbortSignal. */
+  constructor(options?: TaskGroupOptions) {
+    const parent = signalOf(options, 'TaskGroup');
     // Every child (or operation) listens on this signal; many is normal, not a leak.
     setMaxListeners(0, this.#controller.signal);
-    this.#parent = options.signal;
+    this.#parent = parent;
     if (this.#parent?.aborted) this.#cancelChildren(this.#parent.reason);
     else this.#parent?.addEventListener('abort', this.#onParentAbort, { once: true });
   }
 
-  /** Runs `body(group)` in a new group and waits for every child; body errors count as failures. */
-  static async run<T>(body: (group: TaskGroup) => Promise<T>, options?: TaskGroupOptions): Promise<T> {
+  /**
+   * Runs `body(group)` in a new group and waits for every child. An error thrown by the
+   * body counts as a failure, except a cancellation: when the group is cancelled (through
+   * `options.signal`, or because a child failed) and the body stops with that reason, the
+   * group ends with the cancellation reason itself, not a `TaskGroupError`.
+   */
+  static async run<T>(body: (group: TaskGroup) => Promise<T> | T, options?: TaskGroupOptions): Promise<T> {
+    checkFunction(body, 'TaskGroup.run: body');
     const group = new TaskGroup(options);
     let result: T | undefined;
     try {
       result = await body(group);
     } catch (error) {
-      group.#fail('<body>', error);
+      if (!group.#cancelledBy(error)) group.#fail('<body>', error);
     }
     await group.wait();
     return result as T;
@@ -74,10 +84,15 @@ export class TaskGroup implements AsyncDisposable {
    * @throws {InvalidStateError} once the group has finished, or is cancelling its children
    *   after a failure.
    */
-  createTask<T>(fn: TaskFunction<T>, options: { name?: string } = {}): Task<T> {
+  createTask<T>(fn: TaskFunction<T>, options?: { name?: string }): Task<T> {
+    checkFunction(fn, 'createTask: fn');
+    const name = optionOf(options, 'name', 'createTask');
+    if (name !== undefined && typeof name !== 'string') {
+      throw new InvalidArgumentError(`createTask: name must be a string, got ${describeValue(name)}`);
+    }
     if (this.#closed) throw new InvalidStateError('TaskGroup has finished');
     if (this.#failures.length > 0) throw new InvalidStateError('TaskGroup is shutting down after a failure');
-    const task = new Task(fn, { name: options.name, signal: this.#controller.signal });
+    const task = new Task(fn, { name, signal: this.#controller.signal });
     this.#tasks.add(task as Task<unknown>);
     task.addDoneCallback(() => this.#childDone(task as Task<unknown>));
     return task;
@@ -119,6 +134,14 @@ export class TaskGroup implements AsyncDisposable {
       this.#idle = null;
       idle.setResult();
     }
+  }
+
+  /** Whether `error` is this group's own cancellation reaching the body. */
+  #cancelledBy(error: unknown): boolean {
+    for (const signal of [this.#controller.signal, this.#parent]) {
+      if (signal?.aborted && (error === signal.reason || error instanceof CancelledError)) return true;
+    }
+    return false;
   }
 
   #fail(name: string, error: unknown): void {

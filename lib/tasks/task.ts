@@ -1,6 +1,10 @@
 /** Tasks: an async function run with its own cancellation signal, as a Future. */
 import { setMaxListeners } from 'node:events';
-import { CancelledError } from '../errors.js';
+import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { checkFunction, optionOf, signalOf } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
+import type { BaseEventLoop } from '../loop/base-event-loop.js';
+import { currentLoop } from '../loop/default-loop.js';
 import { Future } from './future.js';
 
 /** Options for {@link createTask}. */
@@ -15,6 +19,17 @@ export interface TaskOptions {
 export type TaskFunction<T> = (signal: AbortSignal) => Promise<T> | T;
 
 let counter = 0;
+
+// The unfinished tasks of each loop, for allTasks() and run()'s shutdown.
+const tasksOf = new WeakMap<BaseEventLoop, Set<Task<unknown>>>();
+
+/**
+ * The unfinished tasks of `loop` (the thread's default loop by default), as asyncio's
+ * `all_tasks()`.
+ */
+export function allTasks(loop: BaseEventLoop = currentLoop()): Task<unknown>[] {
+  return [...(tasksOf.get(loop) ?? [])];
+}
 
 /**
  * A running async function. `cancel()` aborts the signal the function received, so the
@@ -31,14 +46,28 @@ export class Task<T> extends Future<T> {
   #started = false;
   #parent: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined;
+  #loop: BaseEventLoop;
 
-  /** @internal Use {@link createTask}. */
-  constructor(fn: TaskFunction<T>, options: TaskOptions = {}) {
+  /**
+   * @internal Use {@link createTask}.
+   * @throws {InvalidArgumentError} for a non-function `fn` or bad options.
+   */
+  constructor(fn: TaskFunction<T>, options?: TaskOptions) {
+    checkFunction(fn, 'createTask: fn');
+    const name = optionOf(options, 'name', 'createTask');
+    if (name !== undefined && typeof name !== 'string') {
+      throw new InvalidArgumentError(`createTask: name must be a string, got ${describeValue(name)}`);
+    }
+    const parent = signalOf(options, 'createTask');
     super();
     // Every child (or operation) listens on this signal; many is normal, not a leak.
     setMaxListeners(0, this.#controller.signal);
-    this.name = options.name ?? `task-${++counter}`;
-    const parent = options.signal;
+    this.name = name ?? `task-${++counter}`;
+    this.#loop = currentLoop();
+    let set = tasksOf.get(this.#loop);
+    if (set === undefined) tasksOf.set(this.#loop, (set = new Set()));
+    set.add(this as Task<unknown>);
+    this.whenDone(() => tasksOf.get(this.#loop)?.delete(this as Task<unknown>));
     if (parent !== undefined) {
       if (parent.aborted) {
         this.cancel(parent.reason);
@@ -50,6 +79,11 @@ export class Task<T> extends Future<T> {
     }
     // Like asyncio's create_task, the function starts soon, not inside this call.
     queueMicrotask(() => this.#start(fn));
+  }
+
+  /** @internal The loop the task belongs to. */
+  get loop(): BaseEventLoop {
+    return this.#loop;
   }
 
   /** The signal the function received; aborted once the task is cancelled. */
@@ -119,8 +153,5 @@ export class Task<T> extends Future<T> {
  * ```
  */
 export function createTask<T>(fn: TaskFunction<T>, options?: TaskOptions): Task<T> {
-  if (typeof fn !== 'function') {
-    throw new TypeError('createTask expects a function (signal) => Promise');
-  }
   return new Task(fn, options);
 }

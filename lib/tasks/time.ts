@@ -1,74 +1,110 @@
-/** Sleeping, deadlines and shielding, on the thread's default EventLoop. */
+/** Sleeping, deadlines and shielding, on the thread's default event loop. */
 import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
-import { getEventLoop } from '../loop/event-loop.js';
+import { checkFunction, checkNumber, type SignalOptions, signalOf } from '../internal/args.js';
+
+export type { SignalOptions };
+import { currentLoop } from '../loop/default-loop.js';
 import { sleepOn } from '../loop/sleep.js';
 
-/** Options carrying a cancellation signal. */
-export interface SignalOptions {
-  /** Aborting it cancels the operation, which rejects with `signal.reason`. */
-  signal?: AbortSignal;
-}
-
-function checkMs(value: unknown, name: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InvalidArgumentError(`${name} must be a number, got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * Resolves after `ms` milliseconds (a timer on the default loop). Always yields, even for
  * `ms <= 0`.
  *
- * @throws the signal's reason if aborted (the timer is removed).
+ * @throws the signal's reason if aborted (the timer is removed); `ClosedError` if the
+ *   loop closes first.
  */
-export function sleep(ms: number, options: SignalOptions = {}): Promise<void> {
-  checkMs(ms, 'ms');
-  return sleepOn(getEventLoop(), ms, options.signal);
+export function sleep(ms: number, options?: SignalOptions): Promise<void> {
+  try {
+    checkNumber(ms, 'ms');
+    return sleepOn(currentLoop(), ms, signalOf(options, 'sleep'));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
  * Runs `fn(signal)` with a deadline `ms` from now. At the deadline the signal `fn`
- * received aborts with a {@link TimeoutError}, and if `fn` then rejects with it,
- * `timeout` throws it. Scopes nest: an outer deadline or the caller's signal aborting
- * first propagates its own reason unchanged.
+ * received aborts with a {@link TimeoutError}; work that honours its signal settles at
+ * once with its own outcome (usually that error; a cut-short `sockSendAll` gives its
+ * `PartialSendError`), and `timeout` rejects with the `TimeoutError` **even if `fn`
+ * ignores its signal** — right after the deadline, while whatever `fn` is still doing
+ * goes on in the background with its signal aborted (its outcome is ignored).
+ * Likewise, if the caller's `signal` aborts first, `timeout` rejects with its reason at
+ * once. Scopes nest: an outer deadline or signal propagates its own reason unchanged. If
+ * the loop closes first, it rejects with `ClosedError`.
  *
  * @example
  * ```ts
  * const data = await timeout(5000, (signal) => loop.sockRecv(fd, 1024, { signal }));
  * ```
  */
-export function timeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>, options: SignalOptions = {}): Promise<T> {
-  checkMs(ms, 'ms');
-  return timeoutAt(getEventLoop().time() + Math.max(ms, 0), fn, options, ms);
+export function timeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T> | T, options?: SignalOptions): Promise<T> {
+  try {
+    checkNumber(ms, 'ms');
+    return deadline(currentLoop().time() + Math.max(ms, 0), fn, options, `The operation timed out after ${ms} ms`);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Like {@link timeout}, with an absolute deadline on the `loop.time()` clock. */
-export async function timeoutAt<T>(
+export function timeoutAt<T>(whenMs: number, fn: (signal: AbortSignal) => Promise<T> | T, options?: SignalOptions): Promise<T> {
+  try {
+    checkNumber(whenMs, 'whenMs');
+    return deadline(whenMs, fn, options, 'The deadline passed');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function deadline<T>(
   whenMs: number,
-  fn: (signal: AbortSignal) => Promise<T>,
-  options: SignalOptions = {},
-  relativeMs?: number,
+  fn: (signal: AbortSignal) => Promise<T> | T,
+  options: SignalOptions | undefined,
+  message: string,
 ): Promise<T> {
-  checkMs(whenMs, 'whenMs');
-  if (typeof fn !== 'function') throw new InvalidArgumentError('fn must be a function');
-  const { signal } = options;
-  signal?.throwIfAborted();
+  checkFunction(fn, 'fn');
+  const signal = signalOf(options, 'timeout');
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const loop = currentLoop();
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
-  const reason = new TimeoutError(
-    relativeMs === undefined ? 'The deadline passed' : `The operation timed out after ${relativeMs} ms`,
-  );
-  const timer = getEventLoop().callAt(whenMs, () => controller.abort(reason));
-  const onAbort = (): void => controller.abort(signal!.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await fn(controller.signal);
-  } finally {
-    timer.cancel();
-    signal?.removeEventListener('abort', onAbort);
-  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (ok: boolean, value: unknown): void => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      untrack();
+      signal?.removeEventListener('abort', onAbort);
+      if (ok) resolve(value as T);
+      else reject(value);
+    };
+    const stop = (reason: unknown): void => {
+      controller.abort(reason);
+      // Work that honours its signal settles within the microtasks the abort starts
+      // (with its own outcome, e.g. a PartialSendError saying how much went out); work
+      // that ignores it is abandoned at the next macrotask.
+      setImmediate(() => finish(false, reason));
+    };
+    const onAbort = (): void => stop(signal!.reason);
+    const timer = loop.callAt(whenMs, () => stop(new TimeoutError(message)));
+    const untrack = loop.trackPending(stop);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let work: Promise<T> | T;
+    try {
+      work = fn(controller.signal);
+    } catch (error) {
+      finish(false, error);
+      return;
+    }
+    Promise.resolve(work).then(
+      (value) => finish(true, value),
+      (error: unknown) => finish(false, error),
+    );
+  });
 }
 
 /**
@@ -76,8 +112,13 @@ export async function timeoutAt<T>(
  * with the signal's reason while `work` carries on (asyncio's `shield`). Keep a reference
  * to `work` if its outcome still matters.
  */
-export function shield<T>(work: PromiseLike<T>, options: SignalOptions = {}): Promise<T> {
-  const { signal } = options;
+export function shield<T>(work: PromiseLike<T> | T, options?: SignalOptions): Promise<T> {
+  let signal: AbortSignal | undefined;
+  try {
+    signal = signalOf(options, 'shield');
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (signal === undefined) return Promise.resolve(work);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
@@ -105,7 +146,10 @@ export function shield<T>(work: PromiseLike<T>, options: SignalOptions = {}): Pr
  * for (const next of asCompleted(requests)) console.log(await next);
  * ```
  */
-export function asCompleted<T>(inputs: Iterable<PromiseLike<T>>): Promise<T>[] {
+export function asCompleted<T>(inputs: Iterable<PromiseLike<T> | T>): Promise<T>[] {
+  if (inputs === null || typeof (inputs as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+    throw new InvalidArgumentError('asCompleted expects an iterable of promises');
+  }
   const list = [...inputs];
   const outputs: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
   const promises = list.map(

@@ -1,0 +1,110 @@
+// No leaks: closed loops are collected, a Socket dropped without close() has its fd
+// closed (with a warning in debug mode), a worker that exits leaves no socket fd behind.
+// Each case runs in a child process with --expose-gc.
+import { describe, expect, it } from 'vitest';
+import { runScript } from './helpers.js';
+
+const countFds = `
+  const fdDir = require('node:fs').existsSync('/proc/self/fd') ? '/proc/self/fd' : '/dev/fd';
+  const openFds = () => require('node:fs').readdirSync(fdDir).length;
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+`;
+
+describe('no leaks', () => {
+  it('a closed EventLoop is garbage-collected', async () => {
+    const result = await runScript(
+      `${countFds}
+      (async () => {
+        let collected = 0;
+        const registry = new FinalizationRegistry(() => collected++);
+        for (let i = 0; i < 200; i++) {
+          const loop = new io.EventLoop();
+          loop.callLater(10_000, () => {});
+          registry.register(loop, i);
+          loop.close();
+        }
+        await settle();
+        console.log('collected', collected);
+      })();
+    `,
+      { nodeOptions: ['--expose-gc'] },
+    );
+    expect(result.stderr).toBe('');
+    const collected = Number(/collected (\d+)/.exec(result.stdout)?.[1]);
+    expect(collected).toBeGreaterThanOrEqual(190);
+  });
+
+  it('a Socket dropped without close() has its fd closed, with IOR_WARN_UNCLOSED in debug mode', async () => {
+    const result = await runScript(
+      `${countFds}
+      process.on('warning', (w) => { if (w.code === 'IOR_WARN_UNCLOSED') warnings.push(w.message); });
+      const warnings = [];
+      (async () => {
+        const loop = new io.EventLoop({ debug: true });
+        const before = openFds();
+        (function makeGarbage() {
+          for (let i = 0; i < 500; i++) new io.Socket({ loop });
+        })();
+        const during = openFds();
+        await settle();
+        console.log(JSON.stringify({ opened: during - before, left: openFds() - before, warnings: warnings.length, sample: warnings[0] }));
+        loop.close();
+      })();
+    `,
+      { nodeOptions: ['--expose-gc', '--no-warnings'] },
+    );
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as { opened: number; left: number; warnings: number; sample: string };
+    expect(report.opened).toBe(500);
+    expect(report.left).toBe(0);
+    expect(report.warnings).toBe(500);
+    expect(report.sample).toMatch(/garbage-collected without close\(\); created here:\n\s+at makeGarbage/);
+  });
+
+  it('a worker that exits or is terminated with open Sockets leaves no fd behind', async () => {
+    const result = await runScript(
+      `${countFds}
+      const { Worker } = require('node:worker_threads');
+      const code = \`
+        const io = require(\${JSON.stringify(ROOT + '/dist/index.js')});
+        const { parentPort } = require('node:worker_threads');
+        const keep = [];
+        for (let i = 0; i < 50; i++) {
+          const s = new io.Socket();
+          s.bind({ address: '127.0.0.1', port: 0 });
+          s.listen();
+          keep.push(s);
+          keep.push(new io.Socket({ type: 'dgram' }));
+        }
+        parentPort.postMessage('ready');
+        if (process.argv.includes('exit')) process.exit(0);
+        setInterval(() => {}, 1000);
+      \`;
+      (async () => {
+        // A first worker (no sockets) pays Node's one-time costs for workers.
+        const warm = new Worker('', { eval: true });
+        await new Promise((r) => warm.once('exit', r));
+        await settle();
+        const before = openFds();
+        for (const how of ['exit', 'terminate']) {
+          const worker = new Worker(code, { eval: true, argv: [how] });
+          await new Promise((r) => worker.once('message', r));
+          if (how === 'terminate') await worker.terminate();
+          else await new Promise((r) => worker.once('exit', r));
+        }
+        await settle();
+        console.log('leaked', openFds() - before);
+      })();
+    `,
+      { nodeOptions: ['--expose-gc'] },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('leaked 0');
+  });
+});
