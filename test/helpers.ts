@@ -12,9 +12,20 @@ import {
   PollSelector,
   SelectSelector,
 } from '../lib/index.js';
+import { native } from '../lib/native.js';
 import * as sys from '../lib/sys.js';
 
 export const backends = availableBackends();
+
+/** Whether the loaded addon was built with IOR_TEST_HOOKS (fault injection). */
+export const hasTestHooks: boolean = (() => {
+  const probe = new native.Selector(backends[0]!);
+  try {
+    return typeof probe.injectFault === 'function';
+  } finally {
+    probe.close();
+  }
+})();
 
 export const selectorClasses: Record<BackendName, new () => BaseSelector<unknown>> = {
   epoll: EpollSelector,

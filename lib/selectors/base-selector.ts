@@ -237,9 +237,14 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     return this.#open().fileno();
   }
 
-  /** @internal Test hook: the next kernel register/modify fails with `errno` (negative). */
+  /**
+   * @internal Test hook, compiled only into builds with `IOR_TEST_HOOKS`: the next kernel
+   * register/modify fails with `errno` (negative).
+   */
   injectFault(errno: number): void {
-    this.#open().injectFault(errno);
+    const selector = this.#open();
+    if (selector.injectFault === undefined) throw new InvalidArgumentError('fault injection is not compiled into this build');
+    selector.injectFault(errno);
   }
 
   /** @internal Times the kernel wait was interrupted by a signal and resumed. */
