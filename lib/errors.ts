@@ -157,6 +157,15 @@ export class BusyResourceError extends IoreactorError {
 }
 Object.defineProperty(BusyResourceError.prototype, 'name', { value: 'BusyResourceError' });
 
+/** String(value) that cannot throw (an object without toString, a throwing toString). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /** One child of a task group and how it failed. */
 export interface TaskFailure {
   /** The child task's name. */
@@ -174,7 +183,7 @@ export class TaskGroupError extends IoreactorError {
   readonly errors: readonly unknown[];
 
   constructor(failures: readonly TaskFailure[]) {
-    const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'symbol' ? e.toString() : safeString(e));
     super(
       'IOR_ERR_TASK_GROUP',
       `${failures.length} task${failures.length === 1 ? '' : 's'} failed: ` +

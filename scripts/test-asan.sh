@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the addon and the native unit tests with AddressSanitizer and UBSan, then
-# runs the native tests and the selector test files against the sanitized addon.
+# runs the native tests, every test file and a 100,000-operation fuzz campaign against the
+# sanitized addon.
 # Fails on any sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +29,13 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export IOREACTOR_NATIVE_PATH="$PWD/$addon"
 set +e
-npx vitest run test/selectors-contract.test.ts test/selectors-backends.test.ts \
-  test/selectors-scale.test.ts test/selectors-model.test.ts test/eintr.test.ts \
-  test/sys.test.ts test/sys-sockets.test.ts test/errors.test.ts test/loop-callbacks.test.ts \
-  test/loop-io.test.ts test/net-ops.test.ts 2>&1 | tee "$log"
+# Every test file (teardown paths included: workers, loop lifetime, tasks, EMFILE), then
+# the fixed-seed fuzz campaign at 100,000 operations.
+npx vitest run 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+IOR_FUZZ_OPS=100000 npx vitest run test/fuzz.test.ts 2>&1 | tee -a "$log"
+fuzz_status=${PIPESTATUS[0]}
+[ "$status" -ne 0 ] || status=$fuzz_status
 set -e
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log"; then
   echo "sanitizer reported errors" >&2

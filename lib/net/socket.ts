@@ -27,7 +27,8 @@ export interface SocketOptions {
   loop?: EventLoop;
   /**
    * Adopt this existing socket fd (which the Socket then owns and closes) instead of
-   * creating one; `family` and `type` should describe it.
+   * creating one; `family` and `type` should describe it. An fd that another Socket
+   * owns is refused.
    */
   fd?: number;
 }
@@ -115,7 +116,18 @@ export class Socket implements Disposable, AsyncDisposable {
     this.family = family;
     this.type = type;
     this.#loop = loop;
-    this.#fd = adopt !== undefined ? checkFd(adopt, 'fd to adopt') : sys.socket(kFamilies[family], kTypes[type]);
+    if (adopt !== undefined) {
+      const fd = checkFd(adopt, 'fd to adopt');
+      // One owner per fd: two Sockets on one number would close it twice, the second
+      // time after it was reused by something else.
+      if (native.disownFd(fd)) {
+        native.ownFd(fd);
+        throw new InvalidArgumentError(`Socket: fd ${fd} already belongs to another Socket`);
+      }
+      this.#fd = fd;
+    } else {
+      this.#fd = sys.socket(kFamilies[family], kTypes[type]);
+    }
     native.ownFd(this.#fd);
     unclosed.register(this, { fd: this.#fd, loop, site: loop.debug ? creationSite() : undefined }, this);
   }

@@ -2,6 +2,7 @@
 import { BrokenBarrierError, InvalidArgumentError } from '../errors.js';
 import type { WaitOptions } from './lock.js';
 import { signalOf } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
 import { WaitQueue } from './waiters.js';
 
 /**
@@ -16,7 +17,7 @@ export class Barrier {
   #broken = false;
 
   constructor(parties: number) {
-    if (!Number.isInteger(parties) || parties < 1) throw new InvalidArgumentError(`parties must be an integer >= 1, got ${parties}`);
+    if (!Number.isInteger(parties) || parties < 1) throw new InvalidArgumentError(`parties must be an integer >= 1, got ${describeValue(parties)}`);
     this.parties = parties;
   }
 

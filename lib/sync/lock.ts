@@ -168,7 +168,7 @@ export class Semaphore {
 
   /** @throws {InvalidArgumentError} for a negative or non-integer value. */
   constructor(value = 1) {
-    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`Semaphore value must be an integer >= 0, got ${value}`);
+    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`Semaphore value must be an integer >= 0, got ${describeValue(value)}`);
     this.#value = value;
   }
 

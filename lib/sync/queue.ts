@@ -8,6 +8,7 @@ import {
 } from '../errors.js';
 import type { WaitOptions } from './lock.js';
 import { signalOf } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
 import { WaitQueue } from './waiters.js';
 
 /**
@@ -25,7 +26,7 @@ export class Queue<T> {
   #shutdown = false;
 
   constructor(maxsize = 0) {
-    if (!Number.isInteger(maxsize)) throw new InvalidArgumentError(`maxsize must be an integer, got ${maxsize}`);
+    if (!Number.isInteger(maxsize)) throw new InvalidArgumentError(`maxsize must be an integer, got ${describeValue(maxsize)}`);
     this.maxsize = maxsize;
   }
 

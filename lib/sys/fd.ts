@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { InvalidArgumentError, SystemError } from '../errors.js';
 import { checkView } from '../internal/args.js';
 import { native } from '../internal/init.js';
-import { checkFd } from '../internal/fd.js';
+import { checkFd, describeValue } from '../internal/fd.js';
 
 export { SystemError };
 
@@ -123,7 +123,7 @@ export function getrlimitNofile(): { soft: number; hard: number } {
  */
 export function setrlimitNofile(soft: number): void {
   if (soft !== Infinity && !(Number.isInteger(soft) && soft >= 0)) {
-    throw new InvalidArgumentError(`Invalid soft limit: ${String(soft)}`);
+    throw new InvalidArgumentError(`Invalid soft limit: ${describeValue(soft)}`);
   }
   native.setrlimitNofile(soft);
 }

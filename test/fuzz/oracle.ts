@@ -138,43 +138,7 @@ export interface KnownDefect {
   matches(f: Failure): boolean;
 }
 
-const has = (f: Failure, api: string, re: RegExp): boolean => f.api === api && re.test(f.detail);
-
-export const KNOWN_OPEN: readonly KnownDefect[] = [
-  {
-    id: 'sab-view-base',
-    api: 'sys.read/write/recvInto/send/sendv/recvFrom/sendTo (native ArgBytes, SendVFn)',
-    repro:
-      "sys.write(w, new Uint8Array(new SharedArrayBuffer(65552), 65536, 16)) // base taken from ArrayBuffer().Data(): " +
-      'NULL (+byteOffset) or a plain "Error: Invalid argument" for a SharedArrayBuffer; fixed in build-nb/',
-    matches: (f) => f.api === 'sab-probe',
-  },
-  {
-    id: 'socket-ownfd-skew',
-    api: 'new Socket(), Socket({ fd }) (lib/net/socket.ts calls native.ownFd, which build/Release does not export)',
-    repro: "new Socket() // TypeError: native.ownFd is not a function — lib/ and the built addon are out of step",
-    matches: (f) => /ownFd is not a function/.test(f.detail),
-  },
-  {
-    id: 'socket-ctor-leaks-fd',
-    api: 'new Socket()',
-    repro:
-      'new Socket() // when anything after sys.socket() throws (today: native.ownFd missing), the new fd is never closed',
-    matches: (f) => f.kind === 'fd-leak' && f.api === 'Socket.new',
-  },
-  {
-    id: 'setrlimit-message-coercion',
-    api: 'sys.setrlimitNofile',
-    repro: "sys.setrlimitNofile(Object.create(null)) // TypeError: Cannot convert object to primitive value (String(soft) in the message); Symbol(): 'Cannot convert a Symbol value to a string'",
-    matches: (f) => has(f, 'sys.setrlimitNofile', /Cannot convert/),
-  },
-  {
-    id: 'semaphore-message-coercion',
-    api: 'new Semaphore(value) / new BoundedSemaphore(value)',
-    repro: "new Semaphore(Object.create(null)) // TypeError: Cannot convert object to primitive value (lib/sync/lock.ts builds the message with String(value)); new Semaphore(Symbol()) likewise",
-    matches: (f) => has(f, 'sync.new', /Cannot convert/),
-  },
-];
+export const KNOWN_OPEN: readonly KnownDefect[] = [];
 
 export function knownDefectFor(f: Failure): KnownDefect | undefined {
   return KNOWN_OPEN.find((k) => k.matches(f));
