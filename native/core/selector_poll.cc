@@ -80,8 +80,16 @@ class PollSelector final : public Selector {
       return poll(pollfds_.data(), static_cast<nfds_t>(pollfds_.size()), deadline.RemainingMsCeil());
     });
     if (n < 0) return n;
+    // Scan from where the previous call stopped filling `out`, wrapping around:
+    // starting at slot 0 every time would hand the same fds out whenever more
+    // than `capacity` are ready and starve the rest (epoll's ready list rotates
+    // the same way).
+    const size_t size = pollfds_.size();
+    const size_t start = next_slot_ < size ? next_slot_ : 0;
     int count = 0;
-    for (size_t i = 0; i < pollfds_.size() && n > 0 && count < capacity; ++i) {
+    size_t scanned = 0;
+    for (; scanned < size && n > 0 && count < capacity; ++scanned) {
+      const size_t i = start + scanned < size ? start + scanned : start + scanned - size;
       const short rev = pollfds_[i].revents;
       if (rev == 0) continue;
       --n;
@@ -97,6 +105,7 @@ class PollSelector final : public Selector {
       out[2 * count + 1] = static_cast<int32_t>(mask);
       ++count;
     }
+    if (size != 0) next_slot_ = (start + scanned) % size;
     return count;
   }
 
@@ -107,6 +116,7 @@ class PollSelector final : public Selector {
     std::vector<struct pollfd>().swap(pollfds_);
     std::vector<uint32_t>().swap(registered_);
     index_.clear();
+    next_slot_ = 0;
   }
 
  private:
@@ -114,6 +124,7 @@ class PollSelector final : public Selector {
   std::vector<struct pollfd> pollfds_;
   std::vector<uint32_t> registered_;  // parallel to pollfds_
   std::unordered_map<int, size_t> index_;
+  size_t next_slot_ = 0;  // where the next Select starts reading revents
 };
 
 }  // namespace

@@ -79,18 +79,30 @@ class SelectSelector final : public Selector {
     });
     if (n < 0) return n;
     if (n == 0) return 0;
+    // Scan from the fd where the previous call stopped filling `out`, wrapping
+    // around: starting at fd 0 every time would hand the same fds out whenever
+    // more than `capacity` are ready and starve the rest (epoll's ready list
+    // rotates the same way). `bits` is select's count of set bits, so the scan
+    // stops once every ready fd has been seen.
+    const int range = max_fd_ + 1;
+    const int start = next_fd_ < range ? next_fd_ : 0;
+    int bits = n;
     int count = 0;
-    for (int fd = 0; fd <= max_fd_ && count < capacity; ++fd) {
-      if (events_[fd] == 0) continue;
+    int scanned = 0;
+    for (; scanned < range && bits > 0 && count < capacity; ++scanned) {
+      const int fd = start + scanned < range ? start + scanned : start + scanned - range;
       uint32_t mask = 0;
       if (FD_ISSET(fd, &r)) mask |= kEventRead;
       if (FD_ISSET(fd, &w)) mask |= kEventWrite;
+      if (mask == 0) continue;
+      bits -= (mask == kEventMask) ? 2 : 1;
       mask &= events_[fd];
       if (mask == 0) continue;
       out[2 * count] = fd;
       out[2 * count + 1] = static_cast<int32_t>(mask);
       ++count;
     }
+    next_fd_ = (start + scanned) % range;
     return count;
   }
 
@@ -103,6 +115,7 @@ class SelectSelector final : public Selector {
     std::memset(events_, 0, sizeof(events_));
     size_ = 0;
     max_fd_ = -1;
+    next_fd_ = 0;
   }
 
  private:
@@ -126,6 +139,7 @@ class SelectSelector final : public Selector {
   uint8_t events_[FD_SETSIZE];
   int size_ = 0;
   int max_fd_ = -1;
+  int next_fd_ = 0;  // where the next Select starts scanning
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 
 #include "clock.h"
 #include "fd_ops.h"
@@ -40,6 +41,53 @@ inline void* KillLater(void* arg) {
   usleep(args->delay_ms * 1000);
   pthread_kill(args->target, SIGUSR1);
   return nullptr;
+}
+
+// More ready fds than `capacity`: a level-triggered selector must not hand the
+// same ones out every call (epoll's ready list and kqueue's knote queue rotate;
+// poll and select must resume their scan where the previous call stopped), so
+// every ready fd is reported within ceil(ready / capacity) calls. Idle fds are
+// registered between the ready ones so the scan has gaps to skip.
+inline void CheckReadyFdsBeyondCapacityAreNotStarved(Selector* sel, int ready, int capacity) {
+  constexpr int kMaxFds = 8;
+  int pairs[kMaxFds][2];
+  int idle[kMaxFds][2];
+  CHECK(ready <= kMaxFds);
+  if (ready > kMaxFds) return;
+  std::set<int32_t> expected;
+  for (int i = 0; i < ready; ++i) {
+    CHECK(SocketPair(pairs[i]) == 0);
+    CHECK(SocketPair(idle[i]) == 0);
+    CHECK(Write(pairs[i][1], "x", 1) == 1);
+    CHECK(sel->Register(pairs[i][0], kEventRead) == 0);
+    CHECK(sel->Register(idle[i][0], kEventRead) == 0);
+    expected.insert(pairs[i][0]);
+  }
+  int32_t out[2 * kMaxFds];
+  std::set<int32_t> seen;
+  const int calls = (ready + capacity - 1) / capacity;
+  for (int call = 0; call < calls; ++call) {
+    const int n = sel->Select(0, out, capacity);
+    CHECK(n == capacity);
+    std::set<int32_t> this_call;
+    for (int i = 0; i < n && i < capacity; ++i) {
+      CHECK(this_call.insert(out[2 * i]).second);
+      CHECK(expected.count(out[2 * i]) == 1);
+      CHECK(out[2 * i + 1] == static_cast<int32_t>(kEventRead));
+      seen.insert(out[2 * i]);
+    }
+  }
+  if (seen != expected) {
+    std::fprintf(stderr, "  %d ready, capacity %d: %zu of them reported in %d calls\n",
+                 ready, capacity, seen.size(), calls);
+  }
+  CHECK(seen == expected);
+  for (int i = 0; i < ready; ++i) {
+    CHECK(sel->Unregister(pairs[i][0]) == 0);
+    CHECK(sel->Unregister(idle[i][0]) == 0);
+    for (int fd : {pairs[i][0], pairs[i][1], idle[i][0], idle[i][1]}) CHECK(Close(fd) == 0);
+  }
+  CHECK(sel->Size() == 0);
 }
 
 // The Selector contract, checked on one freshly created selector.
@@ -116,6 +164,9 @@ inline void CheckContract(std::unique_ptr<Selector> sel) {
     CHECK(sel->Unregister(sv[0]) == -ENOENT);
     CHECK(Close(sv[1]) == 0);
   }
+
+  CheckReadyFdsBeyondCapacityAreNotStarved(sel.get(), 6, 4);
+  CheckReadyFdsBeyondCapacityAreNotStarved(sel.get(), 3, 1);
 
   sel->Close();
   sel->Close();
