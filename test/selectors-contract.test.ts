@@ -19,7 +19,7 @@ describe.each(backends)('%s selector', (backend) => {
   const res = useResources();
 
   it('register returns a frozen key and rejects bad masks, bad fds and duplicates', () => {
-    const sel = res.selector<string>(backend);
+    const sel = res.selector<string | undefined>(backend);
     const [rd] = res.socketpair();
     const obj = new FakeSocket(rd);
     const key = sel.register(obj, EVENT_READ, 'data');

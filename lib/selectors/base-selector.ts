@@ -14,6 +14,13 @@ import { SelectorMapping } from './selector-mapping.js';
 /** The names of the readiness backends. */
 export type BackendName = 'epoll' | 'kqueue' | 'poll' | 'select';
 
+/**
+ * The `data` argument of `register`/`modify`: optional when `TData` admits `undefined`
+ * (the default, `unknown`, does), required otherwise, so a key's `data` is always what its
+ * type says.
+ */
+export type DataArgument<TData> = undefined extends TData ? [data?: TData] : [data: TData];
+
 /** One `select()` result: the key and the events that are ready (a subset of `key.events`). */
 export type SelectResult<TData> = [key: SelectorKey<TData>, events: number];
 
@@ -77,7 +84,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    *   `EBADF` for a closed fd; kqueue: `EBADF`). No key is left behind.
    * @throws {ClosedError} after `close()`.
    */
-  register(fileobj: FileObject, events: number, data?: TData): SelectorKey<TData> {
+  register(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData> {
     const selector = this.#open();
     checkEvents(events);
     const fd = fileObjectToFd(fileobj);
@@ -95,7 +102,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
       );
     }
     selector.register(fd, events);
-    const key = new SelectorKey<TData>(fileobj, fd, events, data as TData);
+    const key = new SelectorKey<TData>(fileobj, fd, events, data[0] as TData);
     this.#store(key);
     if (this.#keys.size > this.#buffer.length / 2) this.#grow();
     return key;
@@ -131,7 +138,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    *   (CPython bpo-30014), so the map and the kernel agree.
    * @throws {ClosedError} after `close()`.
    */
-  modify(fileobj: FileObject, events: number, data?: TData): SelectorKey<TData> {
+  modify(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData> {
     const selector = this.#open();
     checkEvents(events);
     const key = this.#lookup(fileobj);
@@ -144,10 +151,10 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
         if (error instanceof SystemError) this.#forget(key);
         throw error;
       }
-    } else if (data === key.data) {
+    } else if (data[0] === key.data) {
       return key;
     }
-    const next = new SelectorKey<TData>(key.fileobj, key.fd, events, data as TData);
+    const next = new SelectorKey<TData>(key.fileobj, key.fd, events, data[0] as TData);
     this.#store(next);
     return next;
   }
