@@ -51,6 +51,7 @@ export class InvalidArgumentError extends IoreactorError {
   constructor(message: string, options?: ErrorOptions) {
     super('IOR_ERR_INVALID_ARG', message, options);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_INVALID_ARG';
 }
 Object.defineProperty(InvalidArgumentError.prototype, 'name', { value: 'InvalidArgumentError' });
@@ -61,6 +62,7 @@ export class AlreadyRegisteredError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_ALREADY_REGISTERED', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_ALREADY_REGISTERED';
 }
 Object.defineProperty(AlreadyRegisteredError.prototype, 'name', { value: 'AlreadyRegisteredError' });
@@ -71,6 +73,7 @@ export class NotRegisteredError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_NOT_REGISTERED', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_NOT_REGISTERED';
 }
 Object.defineProperty(NotRegisteredError.prototype, 'name', { value: 'NotRegisteredError' });
@@ -84,6 +87,7 @@ export class ClosedError extends IoreactorError {
   constructor(message: string, options?: ErrorOptions) {
     super('IOR_ERR_CLOSED', message, options);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_CLOSED';
 }
 Object.defineProperty(ClosedError.prototype, 'name', { value: 'ClosedError' });
@@ -94,6 +98,7 @@ export class BackendUnavailableError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BACKEND_UNAVAILABLE', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_BACKEND_UNAVAILABLE';
 }
 Object.defineProperty(BackendUnavailableError.prototype, 'name', { value: 'BackendUnavailableError' });
@@ -107,6 +112,7 @@ export class BackendUnsupportedError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BACKEND_UNSUPPORTED', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_BACKEND_UNSUPPORTED';
 }
 Object.defineProperty(BackendUnsupportedError.prototype, 'name', { value: 'BackendUnsupportedError' });
@@ -120,6 +126,7 @@ export class CancelledError extends IoreactorError {
   constructor(message = 'The operation was cancelled', options?: ErrorOptions) {
     super('IOR_ERR_CANCELLED', message, options);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_CANCELLED';
 }
 Object.defineProperty(CancelledError.prototype, 'name', { value: 'CancelledError' });
@@ -130,6 +137,7 @@ export class TimeoutError extends IoreactorError {
   constructor(message = 'The operation timed out', options?: ErrorOptions) {
     super('IOR_ERR_TIMEOUT', message, options);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_TIMEOUT';
 }
 Object.defineProperty(TimeoutError.prototype, 'name', { value: 'TimeoutError' });
@@ -143,6 +151,7 @@ export class InvalidStateError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_INVALID_STATE', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_INVALID_STATE';
 }
 Object.defineProperty(InvalidStateError.prototype, 'name', { value: 'InvalidStateError' });
@@ -153,6 +162,7 @@ export class BusyResourceError extends IoreactorError {
   constructor(message: string) {
     super('IOR_ERR_BUSY', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_BUSY';
 }
 Object.defineProperty(BusyResourceError.prototype, 'name', { value: 'BusyResourceError' });
@@ -192,6 +202,7 @@ export class TaskGroupError extends IoreactorError {
     this.failures = Object.freeze([...failures]);
     this.errors = Object.freeze(failures.map((f) => f.error));
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_TASK_GROUP';
 }
 Object.defineProperty(TaskGroupError.prototype, 'name', { value: 'TaskGroupError' });
@@ -209,6 +220,7 @@ export class PartialSendError extends IoreactorError {
     super('IOR_ERR_PARTIAL_SEND', `${operation} stopped after ${bytesSent} bytes`, { cause });
     this.bytesSent = bytesSent;
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_PARTIAL_SEND';
 }
 Object.defineProperty(PartialSendError.prototype, 'name', { value: 'PartialSendError' });
@@ -219,6 +231,7 @@ export class QueueEmptyError extends IoreactorError {
   constructor(message = 'Queue is empty') {
     super('IOR_ERR_QUEUE_EMPTY', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_QUEUE_EMPTY';
 }
 Object.defineProperty(QueueEmptyError.prototype, 'name', { value: 'QueueEmptyError' });
@@ -229,6 +242,7 @@ export class QueueFullError extends IoreactorError {
   constructor(message = 'Queue is full') {
     super('IOR_ERR_QUEUE_FULL', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_QUEUE_FULL';
 }
 Object.defineProperty(QueueFullError.prototype, 'name', { value: 'QueueFullError' });
@@ -239,6 +253,7 @@ export class QueueShutDownError extends IoreactorError {
   constructor(message = 'Queue is shut down') {
     super('IOR_ERR_QUEUE_SHUTDOWN', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_QUEUE_SHUTDOWN';
 }
 Object.defineProperty(QueueShutDownError.prototype, 'name', { value: 'QueueShutDownError' });
@@ -249,6 +264,7 @@ export class BrokenBarrierError extends IoreactorError {
   constructor(message = 'The barrier is broken') {
     super('IOR_ERR_BROKEN_BARRIER', message);
   }
+  /** @internal */
   static override readonly brand: string = 'IOR_ERR_BROKEN_BARRIER';
 }
 Object.defineProperty(BrokenBarrierError.prototype, 'name', { value: 'BrokenBarrierError' });
@@ -292,6 +308,7 @@ export class SystemError extends IoreactorError {
     Object.defineProperty(this, brandOf('SystemError'), { value: true });
   }
 
+  /** @internal */
   static override readonly brand: string = 'SystemError';
 }
 Object.defineProperty(SystemError.prototype, 'name', { value: 'SystemError' });
