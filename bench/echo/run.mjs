@@ -1,5 +1,6 @@
-// bench/echo runner: closed-loop TCP echo on loopback against three servers measured in
-// the same run: ioreactor's callback-level server, node:net, and a C epoll server.
+// bench/echo runner: closed-loop TCP echo on loopback against the servers measured in
+// the same run: ioreactor's callback-level server, its coroutine-level server tuned
+// (sockRecvInto) and as the README writes it (sockRecv), node:net, and a C epoll server.
 //
 // usage: npm run bench:echo [-- --quick] [-- --duration S] [-- --servers a,b] [-- --syscalls]
 //
@@ -10,14 +11,14 @@
 // client run, divided by every message echoed in it), with ratios to node:net and to C.
 // With --syscalls, `perf stat` counts the server's recv/send/epoll system calls through
 // kernel tracepoints (no ptrace slowdown) and the table adds them per message.
+// With --baseline-tree DIR (a checkout of another commit with dist/ built and this
+// bench/echo copied in), its ioreactor servers run too, as `name@base`, interleaved with
+// this tree's in the same cells: a before/after comparison in one run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { build, clientPath, clockTicks, cpuTicks, hasTaskset, pinned, servers, startServer, stopServer, table } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const durationArg = args.indexOf('--duration');
@@ -26,63 +27,20 @@ const warmup = quick ? 0.3 : 0.5;
 const serversArg = args.indexOf('--servers');
 const sizes = [64, 1024];
 const connectionCounts = quick ? [100] : [10, 100, 1000];
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const countSyscalls = args.includes('--syscalls');
 const syscallEvents = ['recvfrom', 'read', 'sendto', 'write', 'writev', 'epoll_wait', 'epoll_pwait', 'epoll_ctl'];
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
 
-const bin = path.join(root, 'build-bench');
-const servers = {
-  ioreactor: [process.execPath, path.join(here, 'server-ioreactor.mjs')],
-  'node:net': [process.execPath, path.join(here, 'server-net.mjs')],
-  coroutine: [process.execPath, path.join(here, 'server-coroutine.mjs')],
-  'c-epoll': [path.join(bin, 'echo_server_epoll')],
-};
+const baseArg = args.indexOf('--baseline-tree');
+if (baseArg >= 0) {
+  const tree = path.resolve(args[baseArg + 1]);
+  for (const name of ['ioreactor', 'coroutine', 'coroutine-readme']) {
+    servers[`${name}@base`] = [process.execPath, path.join(tree, 'bench', 'echo', path.basename(servers[name][1]))];
+  }
+}
 const selected = serversArg >= 0 ? args[serversArg + 1].split(',') : Object.keys(servers);
 
-function build() {
-  const steps = [
-    ['cmake', ['-S', root, '-B', bin, '-DIOR_BUILD_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release']],
-    ['cmake', ['--build', bin, '--target', 'echo_client', 'echo_server_epoll']],
-  ];
-  for (const [cmd, argv] of steps) {
-    const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
-  }
-  if (!existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run npm run build:ts');
-}
-
-function pinned(cpu, argv) {
-  return hasTaskset ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0], argv.slice(1)];
-}
-
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-async function startServer(name) {
-  const [cmd, argv] = pinned(0, [...servers[name], '0']);
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 10_000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /port (\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  return { child, port };
-}
-
 async function runCell(name, size, conns) {
-  const { child, port } = await startServer(name);
+  const { child, port } = await startServer(servers[name]);
   try {
     const perf = countSyscalls
       ? spawn('perf', ['stat', '-x', ',', '-e', syscallEvents.map((e) => `syscalls:sys_enter_${e}`).join(','), '-p', String(child.pid)], {
@@ -94,7 +52,7 @@ async function runCell(name, size, conns) {
     if (perf) await new Promise((r) => setTimeout(r, 300)); // let perf attach
     const before = cpuTicks(child.pid);
     const [cmd, argv] = pinned(1, [
-      path.join(bin, 'echo_client'), '127.0.0.1', String(port), String(conns), String(size),
+      clientPath, '127.0.0.1', String(port), String(conns), String(size),
       String(duration), String(warmup),
     ]);
     const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: (duration + warmup + 30) * 1000 });
@@ -114,18 +72,8 @@ async function runCell(name, size, conns) {
     }
     return result;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
+    await stopServer(child);
   }
-}
-
-function table(rows) {
-  const header = Object.keys(rows[0]);
-  const widths = header.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(header.map((h) => row[h])));
 }
 
 build();
@@ -166,3 +114,17 @@ for (const size of sizes) {
 }
 table(rows);
 console.log('CPU ratios are server CPU per message relative to the baseline in the same cell (lower is better).');
+const cell = (r) => `${r.size}/${r.conns}`;
+const tuned = new Map(rows.filter((r) => r.server === 'coroutine').map((r) => [cell(r), r]));
+const readme = rows.filter((r) => r.server === 'coroutine-readme' && tuned.has(cell(r)));
+if (readme.length > 0) {
+  console.log('\nREADME-style coroutine server (sockRecv) vs the tuned one (sockRecvInto), same cells:');
+  table(
+    readme.map((r) => ({
+      size: r.size,
+      conns: r.conns,
+      'CPU/msg ratio': (Number(r['CPU µs/msg']) / Number(tuned.get(cell(r))['CPU µs/msg'])).toFixed(3),
+      'msgs/s ratio': (r['msgs/s'] / tuned.get(cell(r))['msgs/s']).toFixed(3),
+    })),
+  );
+}

@@ -1,0 +1,81 @@
+// What bench/echo/run.mjs and bench/fairness.mjs share: the servers, building the C
+// programs, CPU pinning, server start-up and CPU accounting, and table printing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const bin = path.join(root, 'build-bench');
+export const clientPath = path.join(bin, 'echo_client');
+export const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+export const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
+
+/** Every echo server: argv before the port. */
+export const servers = {
+  ioreactor: [process.execPath, path.join(here, 'server-ioreactor.mjs')],
+  'node:net': [process.execPath, path.join(here, 'server-net.mjs')],
+  coroutine: [process.execPath, path.join(here, 'server-coroutine.mjs')],
+  'coroutine-readme': [process.execPath, path.join(here, 'server-coroutine-readme.mjs')],
+  'c-epoll': [path.join(bin, 'echo_server_epoll')],
+};
+
+/** Builds the C load generator and the C server into build-bench/; checks dist/. */
+export function build() {
+  const steps = [
+    ['cmake', ['-S', root, '-B', bin, '-DIOR_BUILD_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release']],
+    ['cmake', ['--build', bin, '--target', 'echo_client', 'echo_server_epoll']],
+  ];
+  for (const [cmd, argv] of steps) {
+    const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
+  }
+  if (!existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run npm run build:ts');
+}
+
+/** [command, argv] running argv on one CPU when taskset exists. */
+export function pinned(cpu, argv) {
+  return hasTaskset ? ['taskset', ['-c', String(cpu), ...argv]] : [argv[0], argv.slice(1)];
+}
+
+/** utime + stime of a process, in clock ticks. */
+export function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Starts a server on CPU 0 and waits for its "port N" line. */
+export async function startServer(argv) {
+  const [cmd, args] = pinned(0, [...argv, '0']);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start`)), 10_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /port (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+export async function stopServer(child) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)));
+}
+
+export function table(rows) {
+  const header = Object.keys(rows[0]);
+  const widths = header.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(header.map((h) => row[h])));
+}
