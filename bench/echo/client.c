@@ -3,10 +3,17 @@
  * Opens C connections to HOST:PORT; each keeps exactly one message of SIZE bytes in
  * flight: it sends, waits for the whole echo, checks every byte, and sends the next.
  * After WARMUP seconds it measures for DURATION seconds and prints one JSON line:
- * messages echoed in the window, msgs/s, p50/p99 round-trip latency, and the total
- * messages echoed over the whole run (for server CPU per message).
+ * messages echoed in the window, msgs/s, p50/p99 round-trip latency, the largest gap
+ * between two replies on one connection (a connection still waiting at the end of the
+ * window counts too), and the total messages echoed over the whole run (for server CPU
+ * per message).
  *
- * usage: echo_client HOST PORT CONNECTIONS SIZE DURATION_S WARMUP_S
+ * With a seventh argument `flood`, every connection instead sends SIZE-byte writes
+ * whenever the socket takes them and reads the echo as it comes, discarding it (the
+ * noisy neighbour of bench/fairness.mjs); the JSON line then reports bytes sent and
+ * received.
+ *
+ * usage: echo_client HOST PORT CONNECTIONS SIZE DURATION_S WARMUP_S [flood]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +37,7 @@ typedef struct {
   size_t sent;
   size_t received;
   uint64_t start_ns;
+  uint64_t last_reply_ns;
   uint8_t* out;
   uint8_t* in;
 } Conn;
@@ -67,6 +75,49 @@ static int send_more(Conn* c, size_t size) {
   return 0;
 }
 
+/* Flood mode: keep the server's receive side full and drain whatever it echoes. */
+static int flood(Conn* conns, int nconn, int ep, size_t size, uint64_t window_end) {
+  static uint8_t sink[1 << 18];
+  uint64_t sent = 0;
+  uint64_t received = 0;
+  for (int i = 0; i < nconn; i++) {
+    memset(conns[i].out, 'f', size);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, conns[i].fd, &ev) != 0) die("epoll_ctl");
+  }
+  struct epoll_event events[1024];
+  for (;;) {
+    uint64_t now = now_ns();
+    if (now >= window_end) break;
+    int n = epoll_wait(ep, events, 1024, (int)((window_end - now) / 1000000) + 1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    for (int k = 0; k < n; k++) {
+      Conn* c = &conns[events[k].data.u32];
+      if (events[k].events & EPOLLOUT) {
+        ssize_t w = send(c->fd, c->out, size, MSG_NOSIGNAL);
+        if (w > 0) sent += (uint64_t)w;
+        else if (w < 0 && errno != EAGAIN && errno != EINTR) die("send");
+      }
+      if (events[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        ssize_t r = recv(c->fd, sink, sizeof(sink), 0);
+        if (r == 0) {
+          fprintf(stderr, "echo_client: server closed connection %u\n", c->id);
+          return 1;
+        }
+        if (r > 0) received += (uint64_t)r;
+        else if (errno != EAGAIN && errno != EINTR) die("recv");
+      }
+    }
+  }
+  for (int i = 0; i < nconn; i++) close(conns[i].fd);
+  printf("{\"flood_bytes_sent\":%llu,\"flood_bytes_received\":%llu}\n", (unsigned long long)sent,
+         (unsigned long long)received);
+  return 0;
+}
+
 static double percentile(double p) {
   uint64_t target = (uint64_t)(p * (double)window_count);
   uint64_t seen = 0;
@@ -78,8 +129,8 @@ static double percentile(double p) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: echo_client HOST PORT CONNECTIONS SIZE DURATION_S WARMUP_S\n");
+  if (argc != 7 && !(argc == 8 && strcmp(argv[7], "flood") == 0)) {
+    fprintf(stderr, "usage: echo_client HOST PORT CONNECTIONS SIZE DURATION_S WARMUP_S [flood]\n");
     return 2;
   }
   const char* host = argv[1];
@@ -130,12 +181,15 @@ int main(int argc, char** argv) {
   const uint64_t t0 = now_ns();
   const uint64_t window_start = t0 + (uint64_t)(warmup * 1e9);
   const uint64_t window_end = window_start + (uint64_t)(duration * 1e9);
+  if (argc == 8) return flood(conns, nconn, ep, size, window_end);
   uint64_t total = 0;
   uint64_t mismatches = 0;
+  uint64_t max_gap_ns = 0;
   for (int i = 0; i < nconn; i++) {
     Conn* c = &conns[i];
     fill(c, size);
     c->start_ns = now_ns();
+    c->last_reply_ns = c->start_ns;
     if (send_more(c, size)) {
       struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
       epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -178,7 +232,9 @@ int main(int argc, char** argv) {
         uint64_t us = (done - c->start_ns) / 1000;
         histogram[us < kBuckets - 1 ? us : kBuckets - 1]++;
         window_count++;
+        if (done - c->last_reply_ns > max_gap_ns) max_gap_ns = done - c->last_reply_ns;
       }
+      c->last_reply_ns = done;
       c->seq++;
       c->sent = 0;
       c->received = 0;
@@ -190,10 +246,17 @@ int main(int argc, char** argv) {
       }
     }
   }
-  for (int i = 0; i < nconn; i++) close(conns[i].fd);
+  /* A connection still waiting when the window closes has a gap that is still open. */
+  for (int i = 0; i < nconn; i++) {
+    if (conns[i].last_reply_ns < window_end && window_end - conns[i].last_reply_ns > max_gap_ns) {
+      max_gap_ns = window_end - conns[i].last_reply_ns;
+    }
+    close(conns[i].fd);
+  }
   printf("{\"window_msgs\":%llu,\"msgs_per_s\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-         "\"total_msgs\":%llu,\"mismatches\":%llu}\n",
+         "\"max_gap_us\":%llu,\"total_msgs\":%llu,\"mismatches\":%llu}\n",
          (unsigned long long)window_count, (double)window_count / duration, percentile(0.5),
-         percentile(0.99), (unsigned long long)total, (unsigned long long)mismatches);
+         percentile(0.99), (unsigned long long)(max_gap_ns / 1000), (unsigned long long)total,
+         (unsigned long long)mismatches);
   return mismatches == 0 ? 0 : 1;
 }
