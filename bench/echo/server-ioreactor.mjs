@@ -55,14 +55,28 @@ function onReadable(fd) {
   closeConnection(fd); // EOF or error
 }
 
-loop.addReader(lfd, () => {
+// At the open-file limit accept fails with EMFILE/ENFILE but the connection stays in the
+// backlog, so the listener stays readable: level-triggered, onAcceptable would run again
+// at once, forever. Stop watching it and retry after a back-off instead (1 ms doubling to
+// 1 s, reset by a successful accept); meanwhile connections wait in the kernel's backlog.
+let backoff = 1;
+
+function onAcceptable() {
   for (;;) {
     const r = sys.accept(lfd);
-    if (typeof r === 'number') return; // EAGAIN (or EMFILE: try again on the next wake-up)
+    if (r === sys.errno.EMFILE || r === sys.errno.ENFILE) {
+      loop.removeReader(lfd);
+      loop.callLater(backoff, () => loop.addReader(lfd, onAcceptable));
+      backoff = Math.min(backoff * 2, 1000);
+      return;
+    }
+    if (typeof r === 'number') return; // EAGAIN, or the client gave up (ECONNABORTED)
+    backoff = 1;
     const [fd] = r;
     sys.setsockopt(fd, 'TCP_NODELAY', true);
     loop.addReader(fd, onReadable);
   }
-});
+}
+loop.addReader(lfd, onAcceptable);
 console.log(`port ${sys.getsockname(lfd).port}`);
 process.on('SIGTERM', () => process.exit(0));
