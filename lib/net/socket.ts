@@ -47,12 +47,26 @@ interface Held {
   site: string | undefined;
 }
 
+// The live Sockets of this thread by fd. Ownership is checked by identity before a
+// Socket closes its number: if the number was closed behind its back (sys.close ends
+// the native ownership) and handed out again, the Socket must not close the newcomer.
+const owners = new Map<number, Held>();
+
+/** Closes `held.fd` if `held` still owns it; otherwise leaves the number alone. */
+function release(held: Held): void {
+  if (owners.get(held.fd) !== held) return;
+  owners.delete(held.fd);
+  if (!native.disownFd(held.fd)) return; // closed behind our back: the number is not ours
+  if (!held.loop.closed) held.loop.notifyClosing(held.fd);
+  native.closeOwnedFd(held.fd);
+}
+
 // A Socket garbage-collected while open still owns its fd: close it, as Python closes a
 // dropped socket (and warns in debug mode, as its ResourceWarning does).
 const unclosed = new FinalizationRegistry<Held>((held) => {
-  if (!held.loop.closed) held.loop.notifyClosing(held.fd);
-  native.closeOwnedFd(held.fd);
-  if (held.site !== undefined) {
+  const open = owners.get(held.fd) === held;
+  release(held);
+  if (open && held.site !== undefined) {
     process.emitWarning(`A Socket (fd ${held.fd}) was garbage-collected without close(); created here:\n${held.site}`, {
       type: 'IoreactorWarning',
       code: 'IOR_WARN_UNCLOSED',
@@ -100,6 +114,7 @@ export class Socket implements Disposable, AsyncDisposable {
   readonly type: SocketType;
   #fd: number;
   #loop: BaseEventLoop;
+  #held: Held;
 
   /**
    * @throws {InvalidArgumentError} for unknown options or an invalid `fd`.
@@ -116,20 +131,24 @@ export class Socket implements Disposable, AsyncDisposable {
     this.family = family;
     this.type = type;
     this.#loop = loop;
+    let fd: number;
     if (adopt !== undefined) {
-      const fd = checkFd(adopt, 'fd to adopt');
+      fd = checkFd(adopt, 'fd to adopt');
       // One owner per fd: two Sockets on one number would close it twice, the second
-      // time after it was reused by something else.
-      if (native.disownFd(fd)) {
+      // time after it was reused by something else. (An entry whose number was closed
+      // behind its Socket's back is stale: the native side no longer owns it.)
+      if (owners.has(fd) && native.disownFd(fd)) {
         native.ownFd(fd);
         throw new InvalidArgumentError(`Socket: fd ${fd} already belongs to another Socket`);
       }
-      this.#fd = fd;
     } else {
-      this.#fd = sys.socket(kFamilies[family], kTypes[type]);
+      fd = sys.socket(kFamilies[family], kTypes[type]);
     }
-    native.ownFd(this.#fd);
-    unclosed.register(this, { fd: this.#fd, loop, site: loop.debug ? creationSite() : undefined }, this);
+    this.#fd = fd;
+    this.#held = { fd, loop, site: loop.debug ? creationSite() : undefined };
+    owners.set(fd, this.#held);
+    native.ownFd(fd);
+    unclosed.register(this, this.#held, this);
   }
 
   /** The fd, or -1 once closed (as Python's `socket.fileno()`). */
@@ -244,15 +263,16 @@ export class Socket implements Disposable, AsyncDisposable {
 
   /**
    * Closes the socket: waiting operations reject with {@link ClosedError}, the fd leaves
-   * the loop, then it is closed. Idempotent; never throws.
+   * the loop, then it is closed. Idempotent; never throws. If the fd was closed behind the
+   * Socket's back (`sys.close(sock.fileno())`), its number is left alone: it may belong to
+   * something else by now.
    */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
     unclosed.unregister(this);
-    if (!this.#loop.closed) this.#loop.notifyClosing(fd);
-    native.closeOwnedFd(fd);
+    release(this.#held);
   }
 
   [Symbol.dispose](): void {
