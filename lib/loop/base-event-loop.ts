@@ -314,6 +314,30 @@ export class BaseEventLoop {
     return this.#exceptionHandler;
   }
 
+  /**
+   * Reports an error the way a failing callback is reported (asyncio's
+   * `call_exception_handler`): to the exception handler if one is set, otherwise as an
+   * uncaught exception right after the current callback, as Node reports an error thrown
+   * by one of its own callbacks. Transports use it for errors thrown by protocols.
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    let error = context.exception;
+    const handler = this.#exceptionHandler;
+    if (handler !== null) {
+      try {
+        handler(context, this);
+        return;
+      } catch (handlerError) {
+        error = handlerError;
+      }
+    }
+    // The rest of the batch still runs; the error surfaces as an uncaught exception
+    // right after, exactly like one thrown by a Node callback.
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+
   /** Lets the process exit even while the loop has readers, writers or timers. */
   unref(): this {
     this.#refed = false;
@@ -455,23 +479,10 @@ export class BaseEventLoop {
   }
 
   #report(error: unknown, message: string, fd?: number, handle?: Handle): void {
-    const handler = this.#exceptionHandler;
-    if (handler !== null) {
-      const context: ExceptionContext = { message, exception: error };
-      if (fd !== undefined) context.fd = fd;
-      if (handle !== undefined) context.handle = handle;
-      try {
-        handler(context, this);
-        return;
-      } catch (handlerError) {
-        error = handlerError;
-      }
-    }
-    // The rest of the batch still runs; the error surfaces as an uncaught exception
-    // right after, exactly like one thrown by a Node callback.
-    process.nextTick(() => {
-      throw error;
-    });
+    const context: ExceptionContext = { message, exception: error };
+    if (fd !== undefined) context.fd = fd;
+    if (handle !== undefined) context.handle = handle;
+    this.callExceptionHandler(context);
   }
 
   #scheduleDrain(): void {

@@ -1,0 +1,388 @@
+/**
+ * The stream transport over readiness (asyncio's `_SelectorSocketTransport`): a reader
+ * callback receives once per readiness event (level-triggered, so every connection gets
+ * one read per batch: fair by construction), writes go out at once when the kernel takes
+ * them, and what it does not take waits in a queue flushed with one `sendmsg` per
+ * writable event.
+ *
+ * A completion backend (io_uring) would implement the same `Transport` interface with
+ * submitted reads and writes instead; nothing above this file knows which one it has.
+ */
+import { InvalidArgumentError, InvalidStateError, SystemError } from '../errors.js';
+import { checkView } from '../internal/args.js';
+import { describeValue } from '../internal/fd.js';
+import { native } from '../internal/init.js';
+import type { BaseEventLoop } from '../loop/base-event-loop.js';
+import type { Socket } from '../net/socket.js';
+import { errno } from '../sys/fd.js';
+import { SHUT_WR } from '../sys/socket.js';
+import type { BaseProtocol, BufferedProtocol, Protocol, Transport, WriteBufferLimits } from './types.js';
+
+const EAGAIN = errno.EAGAIN;
+const kReadSize = 65536;
+const kIovMax = 1024;
+export const kDefaultHigh = 64 * 1024;
+
+/** Told when a transport's connection is gone (a server counts its connections). */
+export interface TransportOwner {
+  transportClosed(transport: SocketTransport): void;
+}
+
+/** Validates and completes write-buffer limits (asyncio's rules). */
+export function checkLimits(limits: Partial<WriteBufferLimits> | undefined): WriteBufferLimits {
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) {
+    throw new InvalidArgumentError(`limits must be an object, got ${describeValue(limits)}`);
+  }
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  let { high, low } = limits ?? {};
+  if (high !== undefined && !ok(high)) throw new InvalidArgumentError(`high must be an integer >= 0, got ${describeValue(high)}`);
+  if (low !== undefined && !ok(low)) throw new InvalidArgumentError(`low must be an integer >= 0, got ${describeValue(low)}`);
+  if (high === undefined) high = low === undefined ? kDefaultHigh : 4 * low;
+  if (low === undefined) low = Math.floor(high / 4);
+  if (!(high >= low)) throw new InvalidArgumentError(`high (${high}) must be >= low (${low})`);
+  return { high, low };
+}
+
+/** A stream transport over a non-blocking socket the transport owns. */
+export class SocketTransport implements Transport {
+  #loop: BaseEventLoop;
+  #sock: Socket;
+  #fd: number;
+  #protocol: Protocol | BufferedProtocol;
+  #buffered: boolean;
+  #owner: TransportOwner | null;
+  #extra: Record<string, unknown>;
+  #reading = false;
+  #wantReading = true;
+  #closing = false;
+  #eof = false;
+  #lost = false;
+  #queue: Uint8Array[] = [];
+  #size = 0;
+  #high = kDefaultHigh;
+  #low = kDefaultHigh / 4;
+  #protocolPaused = false;
+  #untrack: () => void;
+  #onReadable = (): void => this.#read();
+  #onWritable = (): void => this.#flush();
+
+  /**
+   * @internal Use `loop.createConnection`, `loop.createServer` or
+   * `loop.connectAcceptedSocket`. `start()` calls the protocol's `connectionMade` soon and
+   * starts reading after it.
+   */
+  constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, owner: TransportOwner | null = null) {
+    this.#loop = loop;
+    this.#sock = sock;
+    this.#fd = sock.fileno();
+    this.#protocol = protocol as Protocol;
+    this.#buffered = typeof (protocol as BufferedProtocol).getBuffer === 'function';
+    this.#owner = owner;
+    this.#extra = { socket: sock, fd: this.#fd };
+    // A loop that closes takes every transport with it: connectionLost must still come.
+    this.#untrack = loop.trackPending((error) => this.#finish(error));
+  }
+
+  /** @internal Calls connectionMade, then starts reading; resolves once it has run. */
+  start(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#loop.callSoon(() => {
+        try {
+          this.#protocol.connectionMade?.(this);
+        } catch (error) {
+          this.#fatal(error, 'connectionMade');
+        }
+        if (!this.#closing && this.#wantReading) this.#startReading();
+        resolve();
+      });
+    });
+  }
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    if (name === 'peername' || name === 'sockname') {
+      if (!(name in this.#extra)) {
+        try {
+          this.#extra[name] = name === 'peername' ? this.#sock.remoteAddress : this.#sock.localAddress;
+        } catch {
+          return defaultValue;
+        }
+      }
+    }
+    return name in this.#extra ? this.#extra[name] : defaultValue;
+  }
+
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  getProtocol(): BaseProtocol {
+    return this.#protocol;
+  }
+
+  setProtocol(protocol: BaseProtocol): void {
+    if (typeof protocol !== 'object' || protocol === null) {
+      throw new InvalidArgumentError(`protocol must be an object, got ${describeValue(protocol)}`);
+    }
+    this.#protocol = protocol as Protocol;
+    this.#buffered = typeof (protocol as BufferedProtocol).getBuffer === 'function';
+  }
+
+  isReading(): boolean {
+    return this.#wantReading && !this.#closing;
+  }
+
+  pauseReading(): void {
+    this.#wantReading = false;
+    this.#stopReading();
+  }
+
+  resumeReading(): void {
+    this.#wantReading = true;
+    if (!this.#closing && !this.#lost) this.#startReading();
+  }
+
+  getWriteBufferSize(): number {
+    return this.#size;
+  }
+
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  setWriteBufferLimits(limits?: Partial<WriteBufferLimits>): void {
+    const { high, low } = checkLimits(limits);
+    this.#high = high;
+    this.#low = low;
+    this.#maybePause();
+  }
+
+  write(data: ArrayBufferView): void {
+    checkView(data, 'data');
+    if (this.#eof) throw new InvalidStateError('write() after writeEof()');
+    const length = data.byteLength;
+    if (length === 0 || this.#lost) return;
+    let view = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, length);
+    if (this.#size === 0) {
+      // Try at once: with an empty queue the kernel usually takes it all.
+      const n = native.send(this.#fd, view, 0, length);
+      if (n === length) return;
+      if (n < 0 && n !== EAGAIN) {
+        this.#fatal(new SystemError(n, 'send'));
+        return;
+      }
+      if (n > 0) view = view.subarray(n);
+      this.#loop.addWriter(this.#fd, this.#onWritable);
+    }
+    this.#queue.push(view);
+    this.#size += view.byteLength;
+    this.#maybePause();
+  }
+
+  writeLines(chunks: Iterable<ArrayBufferView>): void {
+    if (chunks === null || typeof (chunks as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+      throw new InvalidArgumentError('writeLines expects an iterable of Buffers or TypedArrays');
+    }
+    const list = [...chunks];
+    for (const chunk of list) checkView(chunk, 'chunk');
+    if (this.#eof) throw new InvalidStateError('writeLines() after writeEof()');
+    if (this.#lost) return;
+    const wasEmpty = this.#size === 0;
+    for (const chunk of list) {
+      if (chunk.byteLength === 0) continue;
+      this.#queue.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.#size += chunk.byteLength;
+    }
+    if (wasEmpty && this.#size > 0) {
+      // One sendmsg for every chunk, then the writer for what is left.
+      this.#flush();
+      if (this.#size > 0 && !this.#lost) this.#loop.addWriter(this.#fd, this.#onWritable);
+    }
+    this.#maybePause();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  writeEof(): void {
+    if (this.#closing || this.#eof) return;
+    this.#eof = true;
+    if (this.#size === 0) this.#shutdownWrite();
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#stopReading();
+    if (this.#size === 0) this.#loop.callSoon(() => this.#finish(null));
+  }
+
+  abort(): void {
+    this.#forceClose(null);
+  }
+
+  #startReading(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#loop.addReader(this.#fd, this.#onReadable);
+  }
+
+  #stopReading(): void {
+    if (!this.#reading) return;
+    this.#reading = false;
+    if (!this.#lost) this.#loop.removeReader(this.#fd);
+  }
+
+  #read(): void {
+    let n: number;
+    if (this.#buffered) {
+      const protocol = this.#protocol as BufferedProtocol;
+      let buffer: Uint8Array;
+      try {
+        buffer = protocol.getBuffer(-1);
+      } catch (error) {
+        this.#fatal(error, 'getBuffer');
+        return;
+      }
+      if (!ArrayBuffer.isView(buffer) || buffer.byteLength === 0) {
+        this.#fatal(new InvalidStateError('getBuffer() returned an empty or invalid buffer'), 'getBuffer');
+        return;
+      }
+      n = native.recvInto(this.#fd, buffer);
+      if (n > 0) {
+        try {
+          protocol.bufferUpdated(n);
+        } catch (error) {
+          this.#fatal(error, 'bufferUpdated');
+        }
+        return;
+      }
+    } else {
+      const scratch = this.#loop.io.scratch(kReadSize);
+      n = native.recvInto(this.#fd, scratch, 0, kReadSize);
+      if (n > 0) {
+        const data = Buffer.allocUnsafe(n);
+        scratch.copy(data, 0, 0, n);
+        try {
+          (this.#protocol as Protocol).dataReceived?.(data);
+        } catch (error) {
+          this.#fatal(error, 'dataReceived');
+        }
+        return;
+      }
+    }
+    if (n === EAGAIN) return;
+    if (n === 0) this.#eofReceived();
+    else this.#fatal(new SystemError(n, 'recv'));
+  }
+
+  #eofReceived(): void {
+    this.#stopReading();
+    let keepOpen: boolean | void = false;
+    try {
+      keepOpen = this.#protocol.eofReceived?.();
+    } catch (error) {
+      this.#fatal(error, 'eofReceived');
+      return;
+    }
+    // A truthy answer keeps the sending side open (a half-close); otherwise close.
+    if (!keepOpen) this.close();
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    const n = queue.length === 1 ? native.send(this.#fd, queue[0]!) : native.sendv(this.#fd, queue.length > kIovMax ? queue.slice(0, kIovMax) : queue);
+    if (n < 0) {
+      if (n !== EAGAIN) this.#fatal(new SystemError(n, queue.length === 1 ? 'send' : 'sendmsg'));
+      return;
+    }
+    this.#consume(n);
+    this.#maybeResume();
+    if (this.#size > 0) return;
+    this.#loop.removeWriter(this.#fd);
+    if (this.#closing) this.#finish(null);
+    else if (this.#eof) this.#shutdownWrite();
+  }
+
+  #consume(n: number): void {
+    const queue = this.#queue;
+    this.#size -= n;
+    let whole = 0;
+    while (whole < queue.length && n >= queue[whole]!.byteLength) {
+      n -= queue[whole]!.byteLength;
+      whole++;
+    }
+    if (whole > 0) queue.splice(0, whole);
+    if (n > 0) queue[0] = queue[0]!.subarray(n);
+  }
+
+  #shutdownWrite(): void {
+    try {
+      native.shutdown(this.#fd, SHUT_WR);
+    } catch (error) {
+      this.#fatal(error);
+    }
+  }
+
+  #maybePause(): void {
+    if (this.#protocolPaused || this.#size <= this.#high) return;
+    this.#protocolPaused = true;
+    try {
+      this.#protocol.pauseWriting?.();
+    } catch (error) {
+      this.#report(error, 'pauseWriting');
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#protocolPaused || this.#size > this.#low) return;
+    this.#protocolPaused = false;
+    try {
+      this.#protocol.resumeWriting?.();
+    } catch (error) {
+      this.#report(error, 'resumeWriting');
+    }
+  }
+
+  /** A protocol method threw (`where`) or an OS call failed: report it, then close. */
+  #fatal(error: unknown, where?: string): void {
+    if (where !== undefined) this.#report(error, where);
+    this.#forceClose(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #report(error: unknown, where: string): void {
+    this.#loop.callExceptionHandler({ message: `protocol ${where}() failed for fd ${this.#fd}`, exception: error, fd: this.#fd });
+  }
+
+  #forceClose(error: Error | null): void {
+    if (this.#lost) return;
+    this.#closing = true;
+    this.#stopReading();
+    if (this.#size > 0) this.#loop.removeWriter(this.#fd);
+    this.#queue = [];
+    this.#size = 0;
+    if (this.#loop.closed) this.#finish(error);
+    else this.#loop.callSoon(() => this.#finish(error));
+  }
+
+  /** The end: connectionLost (once, last), then the socket is closed. */
+  #finish(error: Error | null): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#closing = true;
+    this.#reading = false;
+    this.#untrack();
+    this.#queue = [];
+    this.#size = 0;
+    try {
+      this.#protocol.connectionLost?.(error);
+    } catch (thrown) {
+      this.#report(thrown, 'connectionLost');
+    } finally {
+      this.#sock.close();
+      this.#owner?.transportClosed(this);
+      this.#owner = null;
+    }
+  }
+}
