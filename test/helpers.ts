@@ -137,6 +137,22 @@ export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/**
+ * Waits until `predicate()` is true, checking after each macrotask turn (setImmediate)
+ * for the first few checks and then every `intervalMs`. Throws after `timeoutMs`, naming
+ * `what`, so a test waits for the event it needs instead of sleeping a guessed time.
+ */
+export async function waitFor(
+  predicate: () => boolean,
+  { timeoutMs = 5000, intervalMs = 2, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let checks = 0; !predicate(); checks++) {
+    if (performance.now() > deadline) throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => (checks < 10 ? setImmediate(resolve) : setTimeout(resolve, intervalMs)));
+  }
+}
+
 /** Result of {@link runScript}. */
 export interface ScriptResult {
   status: number | null;

@@ -7,12 +7,26 @@ import { runScript } from './helpers.js';
 const countFds = `
   const fdDir = require('node:fs').existsSync('/proc/self/fd') ? '/proc/self/fd' : '/dev/fd';
   const openFds = () => require('node:fs').readdirSync(fdDir).length;
-  const settle = async () => {
-    for (let i = 0; i < 5; i++) {
+  // Collects garbage and lets finalizers run until done() holds (at most ~10 s), then
+  // returns: the caller's own checks report what is still missing.
+  const settle = async (done) => {
+    const deadline = Date.now() + 10_000;
+    do {
       await new Promise((r) => setImmediate(r));
       gc();
-      await new Promise((r) => setTimeout(r, 10));
-    }
+      await new Promise((r) => setTimeout(r, 5));
+    } while (!done() && Date.now() < deadline);
+  };
+  // For a baseline: settled once the fd count holds still across three rounds.
+  const settleFds = async () => {
+    let last = -1;
+    let same = 0;
+    await settle(() => {
+      const now = openFds();
+      same = now === last ? same + 1 : 0;
+      last = now;
+      return same >= 3;
+    });
   };
 `;
 
@@ -29,7 +43,7 @@ describe('no leaks', () => {
           registry.register(loop, i);
           loop.close();
         }
-        await settle();
+        await settle(() => collected >= 190);
         console.log('collected', collected);
       })();
     `,
@@ -52,7 +66,7 @@ describe('no leaks', () => {
           for (let i = 0; i < 500; i++) new io.Socket({ loop });
         })();
         const during = openFds();
-        await settle();
+        await settle(() => openFds() === before && warnings.length === 500);
         console.log(JSON.stringify({ opened: during - before, left: openFds() - before, warnings: warnings.length, sample: warnings[0] }));
         loop.close();
       })();
@@ -90,7 +104,7 @@ describe('no leaks', () => {
         // A first worker (no sockets) pays Node's one-time costs for workers.
         const warm = new Worker('', { eval: true });
         await new Promise((r) => warm.once('exit', r));
-        await settle();
+        await settleFds();
         const before = openFds();
         for (const how of ['exit', 'terminate']) {
           const worker = new Worker(code, { eval: true, argv: [how] });
@@ -98,7 +112,7 @@ describe('no leaks', () => {
           if (how === 'terminate') await worker.terminate();
           else await new Promise((r) => worker.once('exit', r));
         }
-        await settle();
+        await settle(() => openFds() <= before);
         console.log('leaked', openFds() - before);
       })();
     `,

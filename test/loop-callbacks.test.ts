@@ -151,7 +151,9 @@ describe('EventLoop callbacks', () => {
     expect(() => loop.callAt(1, noop)).toThrow(ClosedError);
     expect(() => loop.addReader(0, noop)).toThrow(ClosedError);
     expect(() => loop.removeReader(0)).toThrow(ClosedError);
-    await new Promise((r) => setTimeout(r, 20));
+    // Past the dropped timer's deadline, and after a callSoon turn, on a loop still open.
+    const witness = newLoop();
+    await new Promise<void>((r) => witness.callLater(5, () => witness.callSoon(r)));
     expect(ran).toBe(false);
   });
 

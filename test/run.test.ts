@@ -18,9 +18,12 @@ import { runScript } from './helpers.js';
 describe('run', () => {
   it('cancels and awaits leftover tasks (their finally blocks run) before closing the loop', async () => {
     const events: string[] = [];
+    let nowSleeping!: () => void;
+    const sleeping = new Promise<void>((resolve) => (nowSleeping = resolve));
     const result = await run(async () => {
       createTask(async (signal) => {
         try {
+          nowSleeping();
           await sleep(60_000, { signal });
         } finally {
           events.push('leftover cleaned up');
@@ -28,7 +31,7 @@ describe('run', () => {
           events.push('after await in finally');
         }
       });
-      await sleep(1);
+      await sleeping; // the leftover task has started: it has a finally block to run
       expect(allTasks().length).toBe(2);
       return 'main done';
     });
@@ -41,10 +44,12 @@ describe('run', () => {
     const result = await runScript(`
       process.on('warning', (w) => console.log('warning', w.code));
       io.run(async () => {
+        let nowSleeping;
+        const sleeping = new Promise((resolve) => (nowSleeping = resolve));
         io.createTask(async (signal) => {
-          try { await io.sleep(60_000, { signal }); } finally { throw new Error('boom in finally'); }
+          try { nowSleeping(); await io.sleep(60_000, { signal }); } finally { throw new Error('boom in finally'); }
         });
-        await io.sleep(1);
+        await sleeping;
         return 'ok';
       }).then((r) => console.log('run returned', r));
     `);
@@ -106,13 +111,16 @@ describe('TaskGroup cancellation', () => {
   });
 
   it('task.cancel() on a task running a group ends the task cancelled', async () => {
+    let nowInGroup!: () => void;
+    const inGroup = new Promise<void>((resolve) => (nowInGroup = resolve));
     const task = createTask((signal) =>
       TaskGroup.run(async (g) => {
         g.createTask(async (s) => sleep(60_000, { signal: s }));
+        nowInGroup();
         await sleep(60_000, { signal });
       }, { signal }),
     );
-    await sleep(1);
+    await inGroup;
     task.cancel();
     await expect(task).rejects.toThrow(CancelledError);
     expect(task.cancelled()).toBe(true);

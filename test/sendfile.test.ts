@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getEventLoop, InvalidArgumentError, SystemError } from '../lib/index.js';
 import * as sys from '../lib/sys.js';
-import { useResources } from './helpers.js';
+import { useResources, waitFor } from './helpers.js';
 
 getEventLoop();
 
@@ -38,7 +38,7 @@ describe('sockSendFile', () => {
       const sending = loop.sockSendFile(out, r);
       // The writer is paused: nothing to read yet. A blocking read would freeze the
       // thread here and the interval could not tick.
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await waitFor(() => ticks > 2, { what: 'the interval to tick while sockSendFile waits' });
       expect(ticks).toBeGreaterThan(2);
       sys.write(w, Buffer.from('hello through a pipe'));
       res.close(w);

@@ -20,6 +20,7 @@ import {
   Semaphore,
   sleep,
 } from '../lib/index.js';
+import { waitFor } from './helpers.js';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -134,7 +135,8 @@ describe('Event and Condition', () => {
     await cond.acquire();
     cond.notify(2);
     cond.release();
-    await sleep(5);
+    await waitFor(() => woken.length >= 2, { what: 'two waiters woken' });
+    await tick(); // a third, wrongly woken waiter would have run by now
     expect(woken).toEqual([1, 2]);
     await cond.acquire();
     cond.notify();

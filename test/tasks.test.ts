@@ -19,6 +19,13 @@ import {
 } from '../lib/index.js';
 import { runScript } from './helpers.js';
 
+/** A promise and the function that resolves it: a task says "I have started". */
+function signalled(): [Promise<void>, () => void] {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return [promise, resolve];
+}
+
 describe('Future', () => {
   it('settles once with a result, and reports its state', async () => {
     const f = new Future<number>();
@@ -86,23 +93,26 @@ describe('Task', () => {
   });
 
   it('cancel() aborts the signal; the task ends cancelled unless it catches', async () => {
-    const task = createTask((signal) => sleep(10_000, { signal }), { name: 'sleeper' });
-    await sleep(1);
+    const [sleeping, nowSleeping] = signalled();
+    const task = createTask((signal) => (nowSleeping(), sleep(10_000, { signal })), { name: 'sleeper' });
+    await sleeping;
     expect(task.cancel()).toBe(true);
     expect(task.cancelling()).toBe(true);
     await expect(task).rejects.toBeInstanceOf(CancelledError);
     expect(task.cancelled()).toBe(true);
     expect(task.cancel()).toBe(false);
 
+    const [stubbornSleeping, stubbornNowSleeping] = signalled();
     const stubborn = createTask(async (signal) => {
       try {
+        stubbornNowSleeping();
         await sleep(10_000, { signal });
       } catch {
         return 'caught';
       }
       return 'slept';
     });
-    await sleep(1);
+    await stubbornSleeping;
     stubborn.cancel();
     expect(await stubborn).toBe('caught');
     expect(stubborn.cancelled()).toBe(false);
@@ -120,8 +130,9 @@ describe('Task', () => {
 
   it('a parent signal cancels the task', async () => {
     const parent = new AbortController();
-    const task = createTask((signal) => sleep(10_000, { signal }), { signal: parent.signal });
-    await sleep(1);
+    const [sleeping, nowSleeping] = signalled();
+    const task = createTask((signal) => (nowSleeping(), sleep(10_000, { signal })), { signal: parent.signal });
+    await sleeping;
     parent.abort(new CancelledError('parent said so'));
     await expect(task).rejects.toThrow('parent said so');
     const pre = createTask(async () => 1, { signal: AbortSignal.abort('gone') });
@@ -222,14 +233,16 @@ describe('TaskGroup', () => {
 
   it('an error in the body counts as a failure and cancels the children', async () => {
     let childCancelled = false;
+    const [childSleeping, childNowSleeping] = signalled();
     const error = await TaskGroup.run(async (group) => {
       group.createTask(async (signal) => {
+        childNowSleeping();
         await sleep(10_000, { signal }).catch((e: unknown) => {
           childCancelled = true;
           throw e;
         });
       });
-      await sleep(1);
+      await childSleeping;
       throw new Error('body failed');
     }).catch((e: unknown) => e);
     expect((error as TaskGroupError).failures.map((f) => f.name)).toEqual(['<body>']);
@@ -238,14 +251,20 @@ describe('TaskGroup', () => {
 
   it('a parent abort cancels every child and surfaces the parent reason', async () => {
     const parent = new AbortController();
+    let children = 0;
+    const [bothSleeping, allSleeping] = signalled();
+    const child = (signal: AbortSignal): Promise<void> => {
+      if (++children === 2) allSleeping();
+      return sleep(10_000, { signal });
+    };
     const running = TaskGroup.run(
       async (group) => {
-        group.createTask((signal) => sleep(10_000, { signal }));
-        group.createTask((signal) => sleep(10_000, { signal }));
+        group.createTask(child);
+        group.createTask(child);
       },
       { signal: parent.signal },
     );
-    await sleep(2);
+    await bothSleeping;
     parent.abort(new CancelledError('stop'));
     await expect(running).rejects.toThrow('stop');
   });
