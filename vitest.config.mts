@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Long tests (*.slow.test.ts) run with `npm run test:slow` (vitest.slow.config.mts).
+    exclude: [...configDefaults.exclude, 'test/**/*.slow.test.ts'],
     // Native addons and signal tests are safest in child processes; worker_threads
     // safety has its own explicit test.
     pool: 'forks',

@@ -1,4 +1,6 @@
-// CPython's test_select_interrupt_noraise: a signal during select() does not end the wait.
+// Slow (npm run test:slow): CPython's test_select_interrupt_noraise: a signal during
+// select() does not end the wait, which goes on for the full timeout. eintr.test.ts has
+// a fast variant.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -312,10 +312,11 @@ describe.each(backends)('%s selector', (backend) => {
   it('select with nothing registered still honours the timeout (bpo-29255)', () => {
     const sel = res.selector(backend);
     const start = process.hrtime.bigint();
-    expect(sel.select(1000)).toEqual([]);
+    expect(sel.select(300)).toEqual([]);
     const dt = elapsedMs(start);
-    expect(dt).toBeGreaterThanOrEqual(800);
-    expect(dt).toBeLessThanOrEqual(2000);
+    // Generous upper bound: only a wrong unit (seconds, microseconds) should fail it.
+    expect(dt).toBeGreaterThanOrEqual(250);
+    expect(dt).toBeLessThanOrEqual(5000);
   });
 
   it('timeouts: 0 and negative poll, a positive one waits within bounds', () => {
@@ -326,20 +327,20 @@ describe.each(backends)('%s selector', (backend) => {
     expect(sel.select(0)).toHaveLength(1);
     expect(sel.select(-1)).toHaveLength(1);
     expect(sel.select(-Infinity)).toHaveLength(1);
-    expect(elapsedMs(start)).toBeLessThan(500);
+    expect(elapsedMs(start)).toBeLessThan(2000);
 
     sel.unregister(wr);
     sel.register(rd, EVENT_READ);
     start = process.hrtime.bigint();
     expect(sel.select(0)).toEqual([]);
     expect(sel.select(-1)).toEqual([]);
-    expect(elapsedMs(start)).toBeLessThan(500);
+    expect(elapsedMs(start)).toBeLessThan(2000);
 
     start = process.hrtime.bigint();
-    expect(sel.select(1000)).toEqual([]);
+    expect(sel.select(300)).toEqual([]);
     const dt = elapsedMs(start);
-    expect(dt).toBeGreaterThanOrEqual(800);
-    expect(dt).toBeLessThanOrEqual(2000);
+    expect(dt).toBeGreaterThanOrEqual(250);
+    expect(dt).toBeLessThanOrEqual(5000);
 
     // A sub-millisecond timeout rounds up: it waits, and does not spin at 0.
     start = process.hrtime.bigint();
