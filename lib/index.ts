@@ -34,14 +34,27 @@ export type { FileObject } from './internal/fd.js';
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './selectors/selector-key.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
 export { BaseEventLoop } from './loop/base-event-loop.js';
+export { type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type IoCallback } from './loop/base-event-loop.js';
+export { SocketEventLoop } from './net/event-loop.js';
+export { EventLoop, getEventLoop } from './protocols/event-loop.js';
 export {
-  EventLoop,
-  type EventLoopOptions,
-  type ExceptionContext,
-  type ExceptionHandler,
-  getEventLoop,
-  type IoCallback,
-} from './net/event-loop.js';
+  type CreateConnectionOptions,
+  type CreateServerOptions,
+  type CreateUnixConnectionOptions,
+  type CreateUnixServerOptions,
+} from './protocols/connect.js';
+export { Server } from './protocols/server.js';
+export type {
+  BaseProtocol,
+  BaseTransport,
+  BufferedProtocol,
+  DatagramProtocol,
+  DatagramTransport,
+  Protocol,
+  ProtocolFactory,
+  Transport,
+  WriteBufferLimits,
+} from './protocols/types.js';
 export { Handle, TimerHandle } from './loop/handle.js';
 export { type ConnectAddress, type OpOptions, type SocketLike } from './net/socket-ops.js';
 export { type BindAddress, Socket, type SocketFamily, type SocketOptions, type SocketType } from './net/socket.js';

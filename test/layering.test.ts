@@ -17,7 +17,9 @@ const layers: [RegExp, number][] = [
   [/^lib\/loop\//, 5],
   [/^lib\/(tasks|sync)\//, 6],
   [/^lib\/net\//, 7],
-  [/^lib\/(index|sys)\.ts$/, 9], // the entry points only re-export
+  [/^lib\/protocols\//, 8],
+  [/^lib\/streams\//, 9],
+  [/^lib\/(index|sys)\.ts$/, 10], // the entry points only re-export
 ];
 
 function layerOf(file: string): number {

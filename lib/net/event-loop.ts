@@ -1,7 +1,6 @@
 /** An asyncio-shaped event loop that lives inside Node's own libuv loop. */
 import { checkView, optionOf, signalOf } from '../internal/args.js';
 import { BaseEventLoop, type EventLoopOptions } from '../loop/base-event-loop.js';
-import { currentLoop, setDefaultLoopFactory } from '../loop/default-loop.js';
 import type { SocketAddress } from '../sys/types.js';
 import * as ops from './socket-ops.js';
 import type { ConnectAddress, OpOptions, SocketLike } from './socket-ops.js';
@@ -15,9 +14,8 @@ export {
 } from '../loop/base-event-loop.js';
 
 /**
- * An event loop in the style of asyncio's, running as a guest in Node's own loop: the
- * readers, writers, callbacks, timers and readiness waits of {@link BaseEventLoop}, plus
- * asyncio's awaitable socket operations.
+ * The readers, writers, callbacks, timers and readiness waits of {@link BaseEventLoop},
+ * plus asyncio's awaitable socket operations. `EventLoop` adds transports and servers.
  *
  * Every operation takes `{ signal }`. It tries the system call first and waits for
  * readiness only when it would block; after a bounded number of immediate completions
@@ -33,7 +31,7 @@ export {
  * await loop.sockSendAll(conn, data, { signal });
  * ```
  */
-export class EventLoop extends BaseEventLoop {
+export class SocketEventLoop extends BaseEventLoop {
   /** @see {@link BaseEventLoop} */
   constructor(options?: EventLoopOptions) {
     super(options);
@@ -136,14 +134,4 @@ export class EventLoop extends BaseEventLoop {
     const range = ops.checkSendFileRange(optionOf(options, 'offset', 'sockSendFile'), optionOf(options, 'count', 'sockSendFile'));
     return ops.sendFile(this, sock, ops.fdOf(sock), fileFd, range, signal);
   }
-}
-
-setDefaultLoopFactory(() => new EventLoop());
-
-/**
- * The current thread's default loop (each worker thread has its own), created on first
- * use, and created afresh if the previous one was closed.
- */
-export function getEventLoop(): EventLoop {
-  return currentLoop() as EventLoop;
 }

@@ -8,7 +8,7 @@ import { currentLoop } from '../loop/default-loop.js';
 import * as sys from '../sys/socket.js';
 import type { SocketOption } from '../sys/socket.js';
 import type { SocketAddress } from '../sys/types.js';
-import type { EventLoop } from './event-loop.js';
+import type { SocketEventLoop } from './event-loop.js';
 import * as ops from './socket-ops.js';
 import type { ConnectAddress, OpOptions } from './socket-ops.js';
 
@@ -24,7 +24,7 @@ export interface SocketOptions {
   /** @defaultValue 'stream' (TCP for IP families) */
   type?: SocketType;
   /** The loop its operations wait on. @defaultValue the thread's default loop */
-  loop?: EventLoop;
+  loop?: SocketEventLoop;
   /**
    * Adopt this existing socket fd (which the Socket then owns and closes) instead of
    * creating one; `family` and `type` should describe it. An fd that another Socket
@@ -162,8 +162,8 @@ export class Socket implements Disposable, AsyncDisposable {
   }
 
   /** The loop this socket waits on. */
-  get loop(): EventLoop {
-    return this.#loop as EventLoop;
+  get loop(): SocketEventLoop {
+    return this.#loop as SocketEventLoop;
   }
 
   /** Binds to a local address. @throws {SystemError} `EADDRINUSE`, … */
@@ -189,7 +189,7 @@ export class Socket implements Disposable, AsyncDisposable {
     const signal = signalOf(options, 'accept');
     const [conn, address] = await ops.accept(this.#loop, this, fd, signal);
     const family = address.family === 'IPv6' || address.family === 'unix' ? address.family : 'IPv4';
-    return [new Socket({ fd: conn, family, type: 'stream', loop: this.#loop as EventLoop }), address];
+    return [new Socket({ fd: conn, family, type: 'stream', loop: this.#loop as SocketEventLoop }), address];
   }
 
   /** Receives up to `size` bytes into a Buffer of exactly the size received (empty at end of stream). */

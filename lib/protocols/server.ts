@@ -55,10 +55,19 @@ export class Server implements AsyncDisposable {
   #onConnection: ConnectionHook | undefined;
   #owner: TransportOwner = { transportClosed: (transport) => this.#connectionClosed(transport) };
   #untrack: () => void;
+  #onClosed: (() => void) | undefined;
 
   /** @internal Use `loop.createServer` / `loop.createUnixServer` / `startServer`. */
-  constructor(loop: BaseEventLoop, sockets: Socket[], factory: ProtocolFactory, backlog: number, onConnection?: ConnectionHook) {
+  constructor(
+    loop: BaseEventLoop,
+    sockets: Socket[],
+    factory: ProtocolFactory,
+    backlog: number,
+    onConnection?: ConnectionHook,
+    onClosed?: () => void,
+  ) {
     this.#loop = loop;
+    this.#onClosed = onClosed;
     this.#factory = factory;
     this.#backlog = backlog;
     this.#onConnection = onConnection;
@@ -151,6 +160,7 @@ export class Server implements AsyncDisposable {
       if (!loopClosing && !this.#loop.closed) this.#loop.removeReader(listener.fd);
       listener.sock.close();
     }
+    this.#onClosed?.();
     for (const resolve of this.#onClose.splice(0)) resolve();
     this.#wake();
   }

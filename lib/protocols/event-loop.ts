@@ -1,0 +1,93 @@
+/** The event loop users get: sockets, plus transports, protocols and servers. */
+import { checkFunction } from '../internal/args.js';
+import type { EventLoopOptions } from '../loop/base-event-loop.js';
+import { currentLoop, setDefaultLoopFactory } from '../loop/default-loop.js';
+import { SocketEventLoop } from '../net/event-loop.js';
+import type { Socket } from '../net/socket.js';
+import * as connect from './connect.js';
+import type {
+  CreateConnectionOptions,
+  CreateServerOptions,
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from './connect.js';
+import type { Server } from './server.js';
+import type { BaseProtocol, ProtocolFactory, Transport } from './types.js';
+
+/**
+ * An event loop in the style of asyncio's, running as a guest in Node's own loop: Node's
+ * timers, `fs`, `node:net` and worker messages keep working beside it. Readers, writers,
+ * callbacks and timers ({@link BaseEventLoop}), awaitable socket operations
+ * (`sockRecv`, `sockSendAll`, …), and asyncio's transports, protocols and servers.
+ *
+ * @example
+ * ```ts
+ * const loop = getEventLoop();
+ * const server = await loop.createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+ * const [transport, protocol] = await loop.createConnection(() => new Client(), { host: 'localhost', port });
+ * ```
+ */
+export class EventLoop extends SocketEventLoop {
+  /** @see {@link BaseEventLoop} */
+  constructor(options?: EventLoopOptions) {
+    super(options);
+  }
+
+  /**
+   * Listens on `host`/`port` and makes a protocol per connection with `factory`. Resolves
+   * with the {@link Server} once it is listening (and serving, unless
+   * `startServing: false`).
+   */
+  createServer(factory: ProtocolFactory, options?: CreateServerOptions): Promise<Server> {
+    return this.#guard(() => connect.createServer(this, factory, options));
+  }
+
+  /**
+   * Connects to `host`/`port` (resolved with `node:dns`; each address tried in turn) and
+   * resolves with the transport and protocol once `connectionMade` has run.
+   */
+  createConnection<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateConnectionOptions): Promise<[Transport, P]> {
+    return this.#guard(() => {
+      checkFunction(factory, 'createConnection: protocol factory');
+      return connect.createConnection(this, factory, options);
+    });
+  }
+
+  /** Listens on a Unix-domain socket `path` (a stale socket file there is removed first). */
+  createUnixServer(factory: ProtocolFactory, options: CreateUnixServerOptions): Promise<Server> {
+    return this.#guard(() => connect.createUnixServer(this, factory, options));
+  }
+
+  /** Connects to a Unix-domain socket `path`. */
+  createUnixConnection<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateUnixConnectionOptions): Promise<[Transport, P]> {
+    return this.#guard(() => {
+      checkFunction(factory, 'createUnixConnection: protocol factory');
+      return connect.createUnixConnection(this, factory, options);
+    });
+  }
+
+  /** Wraps a stream Socket connected or accepted elsewhere; the transport owns it from now on. */
+  connectAcceptedSocket<P extends BaseProtocol>(factory: ProtocolFactory<P>, socket: Socket): Promise<[Transport, P]> {
+    return this.#guard(() => connect.connectAcceptedSocket(this, factory, socket));
+  }
+
+  /** Runs `start` after the open check, turning every throw into a rejection. */
+  #guard<T>(start: () => Promise<T>): Promise<T> {
+    try {
+      this.checkOpen();
+      return start();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+setDefaultLoopFactory(() => new EventLoop());
+
+/**
+ * The current thread's default loop (each worker thread has its own), created on first
+ * use, and created afresh if the previous one was closed.
+ */
+export function getEventLoop(): EventLoop {
+  return currentLoop() as EventLoop;
+}
