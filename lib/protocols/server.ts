@@ -107,8 +107,8 @@ export class Server implements AsyncDisposable {
     this.startServing();
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        this.close();
         reject(signal!.reason);
+        this.close();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#onClose.push(() => {
