@@ -269,6 +269,48 @@ export class BrokenBarrierError extends IoreactorError {
 }
 Object.defineProperty(BrokenBarrierError.prototype, 'name', { value: 'BrokenBarrierError' });
 
+/**
+ * A stream read needed more bytes than arrived before EOF (`readExactly`, `readUntil`).
+ * `partial` holds the bytes that did arrive (they are consumed); `expected` is the count
+ * asked for, or `null` when reading up to a separator.
+ */
+export class IncompleteReadError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_INCOMPLETE_READ';
+  /** The bytes read before EOF. */
+  readonly partial: Buffer;
+  /** The number of bytes expected, or `null` for `readUntil`. */
+  readonly expected: number | null;
+  constructor(partial: Buffer, expected: number | null) {
+    super(
+      'IOR_ERR_INCOMPLETE_READ',
+      `${partial.length} bytes read on a total of ${expected === null ? 'undefined' : expected} expected bytes`,
+    );
+    this.partial = partial;
+    this.expected = expected;
+  }
+  /** @internal */
+  static override readonly brand: string = 'IOR_ERR_INCOMPLETE_READ';
+}
+Object.defineProperty(IncompleteReadError.prototype, 'name', { value: 'IncompleteReadError' });
+
+/**
+ * A stream read looking for a separator passed the reader's limit. `consumed` is how
+ * many bytes would have to be consumed to get past the problem (the data is still
+ * buffered after `readUntil`).
+ */
+export class LimitOverrunError extends IoreactorError {
+  declare readonly code: 'IOR_ERR_LIMIT_OVERRUN';
+  /** Bytes to consume to get past the overrun. */
+  readonly consumed: number;
+  constructor(message: string, consumed: number) {
+    super('IOR_ERR_LIMIT_OVERRUN', message);
+    this.consumed = consumed;
+  }
+  /** @internal */
+  static override readonly brand: string = 'IOR_ERR_LIMIT_OVERRUN';
+}
+Object.defineProperty(LimitOverrunError.prototype, 'name', { value: 'LimitOverrunError' });
+
 let errorMap: Map<number, [string, string]> | undefined;
 
 /** Node's errno table (`util.getSystemErrorMap()`), keyed by negative errno on Unix. */
