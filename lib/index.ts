@@ -7,9 +7,11 @@ export {
   BusyResourceError,
   CancelledError,
   ClosedError,
+  IncompleteReadError,
   InvalidArgumentError,
   InvalidStateError,
   IoreactorError,
+  LimitOverrunError,
   NotRegisteredError,
   PartialSendError,
   QueueEmptyError,
@@ -66,3 +68,17 @@ export { run } from './tasks/run.js';
 export { allTasks, createTask, Task, type TaskFunction, type TaskOptions } from './tasks/task.js';
 export { TaskGroup, type TaskGroupOptions } from './tasks/task-group.js';
 export { asCompleted, shield, sleep, timeout, timeoutAt } from './tasks/time.js';
+export {
+  type ClientConnectedCallback,
+  openConnection,
+  type OpenConnectionOptions,
+  openUnixConnection,
+  type OpenUnixConnectionOptions,
+  startServer,
+  type StartServerOptions,
+  startUnixServer,
+  type StartUnixServerOptions,
+} from './streams/open.js';
+export { type StreamConnectedCallback, StreamReaderProtocol } from './streams/stream-protocol.js';
+export { StreamReader, type StreamReaderOptions } from './streams/stream-reader.js';
+export { type StreamData, StreamWriter } from './streams/stream-writer.js';
