@@ -72,6 +72,14 @@ export interface NativeBinding {
   read(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
   write(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number;
   /**
+   * writev(2): writes the buffers in order in one system call, at most `IOV_MAX` per call
+   * (any fd, pipes included). Reads every element before taking any pointer; a detached
+   * element throws InvalidArgumentError.
+   *
+   * @returns bytes written (possibly fewer than asked) or a negative errno.
+   */
+  writev(fd: number, buffers: readonly ArrayBufferView[]): number;
+  /**
    * pread(2) into `buffer[offset, offset + length)` from file position `position`
    * (an integer from 0 to 2**53); the file offset does not move.
    *

@@ -1,8 +1,8 @@
 /**
  * File-descriptor system calls of `ioreactor/sys`.
  *
- * Every fd these functions create is close-on-exec; pipes and socket pairs are also
- * non-blocking. `read` and `write` are hot-path calls: they return a byte count or a
+ * Every fd these functions create is close-on-exec; socket pairs are also non-blocking,
+ * and so are pipes unless asked otherwise. `read` and `write` are hot-path calls: they return a byte count or a
  * negative errno (`-EAGAIN` when the fd would block) and never throw for an OS error.
  * Everything else throws a {@link SystemError}.
  */
@@ -39,14 +39,63 @@ export function socketpair(): [number, number] {
   return native.socketpair();
 }
 
+/** Options of {@link pipe}. */
+export interface PipeOptions {
+  /** Whether the read end is non-blocking. @defaultValue true */
+  readNonBlocking?: boolean;
+  /** Whether the write end is non-blocking. @defaultValue true */
+  writeNonBlocking?: boolean;
+}
+
+function pipeFlag(options: object, key: keyof PipeOptions): boolean {
+  let value: unknown;
+  try {
+    value = (options as Record<string, unknown>)[key];
+  } catch (cause) {
+    throw new InvalidArgumentError(`pipe: reading options.${key} threw`, { cause });
+  }
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`pipe: ${key} must be a boolean, got ${describeValue(value)}`);
+  return value;
+}
+
 /**
  * Creates a pipe.
  *
- * @returns `[readFd, writeFd]`, both non-blocking and close-on-exec.
+ * Both ends are close-on-exec and, by default, non-blocking. An end meant for a child
+ * process (e.g. its stdout, given to `child_process.spawn` in `stdio`) should usually be
+ * blocking: most programs do not expect `EAGAIN` on their standard streams. `O_NONBLOCK`
+ * belongs to the open file description, which the child shares, so ask for it here:
+ * `pipe({ writeNonBlocking: false })` clears it on the write end right after creation.
+ *
+ * @example
+ * ```ts
+ * const [r, w] = pipe({ writeNonBlocking: false }); // r for the loop, w for the child
+ * ```
+ * @returns `[readFd, writeFd]`, close-on-exec, non-blocking unless asked otherwise.
+ * @throws {InvalidArgumentError} for options that are not an object of booleans.
  * @throws {SystemError} e.g. `EMFILE`.
  */
-export function pipe(): [number, number] {
-  return native.pipe();
+export function pipe(options?: PipeOptions): [number, number] {
+  let readNonBlocking = true;
+  let writeNonBlocking = true;
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`pipe: options must be an object, got ${describeValue(options)}`);
+    }
+    readNonBlocking = pipeFlag(options, 'readNonBlocking');
+    writeNonBlocking = pipeFlag(options, 'writeNonBlocking');
+  }
+  const fds = native.pipe();
+  try {
+    if (!readNonBlocking) native.setNonBlocking(fds[0], false);
+    if (!writeNonBlocking) native.setNonBlocking(fds[1], false);
+  } catch (error) {
+    native.close(fds[0]);
+    native.close(fds[1]);
+    throw error;
+  }
+  return fds;
 }
 
 /**
@@ -99,6 +148,24 @@ export function read(fd: number, buffer: ArrayBufferView, offset?: number, lengt
  */
 export function write(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): number {
   return native.write(checkFd(fd), checkView(buffer), offset, length);
+}
+
+/**
+ * Writes several buffers, in order, in one system call (writev). Unlike `sendv` (sendmsg,
+ * sockets only) it works on any fd: pipes, FIFOs, ttys, files. At most `IOV_MAX` (1024 on
+ * Linux) buffers go per call; the count written says where to resume.
+ *
+ * Every element is read (and validated) before any memory is touched, so an index getter
+ * cannot make the call read a buffer it detached.
+ *
+ * @returns bytes written (possibly fewer than asked), or a negative errno (`errno.EAGAIN`,
+ *   `errno.EPIPE`, …).
+ * @throws {InvalidArgumentError} for a bad fd, a non-array, an element that is not a
+ *   Buffer, TypedArray or DataView, or a detached one.
+ */
+export function writev(fd: number, buffers: readonly ArrayBufferView[]): number {
+  if (!Array.isArray(buffers)) throw new InvalidArgumentError('buffers must be an array');
+  return native.writev(checkFd(fd), buffers);
 }
 
 /**

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <limits>
@@ -105,6 +106,14 @@ int64_t Write(int fd, const void* buf, size_t len) {
   ssize_t n;
   do {
     n = write(fd, buf, len);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : static_cast<int64_t>(n);
+}
+
+int64_t WriteV(int fd, const struct iovec* iov, int count) {
+  ssize_t n;
+  do {
+    n = writev(fd, iov, count);
   } while (n < 0 && errno == EINTR);
   return n < 0 ? -errno : static_cast<int64_t>(n);
 }

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+struct iovec;
+
 namespace ioreactor {
 namespace core {
 
@@ -22,6 +24,9 @@ int Dup2(int fd, int fd2);
 /// read(2)/write(2), retried on EINTR. Byte count or -errno (-EAGAIN included).
 int64_t Read(int fd, void* buf, size_t len);
 int64_t Write(int fd, const void* buf, size_t len);
+/// writev(2) of `count` buffers (at most IOV_MAX), retried on EINTR. Works on any fd,
+/// pipes included (sendmsg needs a socket). Byte count or -errno (-EAGAIN included).
+int64_t WriteV(int fd, const struct iovec* iov, int count);
 /// pread(2) at `position` (the file offset does not move), retried on EINTR.
 /// Byte count or -errno.
 int64_t PRead(int fd, void* buf, size_t len, int64_t position);

@@ -2,9 +2,13 @@
 // everything else throws SystemError.
 #include "sys_wrap.h"
 
+#include <limits.h>
 #include <sys/select.h>
+#include <sys/uio.h>
 
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "../core/fd_ops.h"
 #include "addon_data.h"
@@ -120,6 +124,57 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(core::Write(fd, data, len)));
 }
 
+// writev(fd, buffers) -> bytes or -errno. The argument rules are sendv's
+// (socket_wrap.cc): at most IOV_MAX buffers go per call, the partial count tells
+// the caller where to resume.
+Napi::Value WriteVFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsArray()) {
+    ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
+    return env.Undefined();
+  }
+  Napi::Array buffers = info[1].As<Napi::Array>();
+  uint32_t count = buffers.Length();
+  if (count > IOV_MAX) count = IOV_MAX;
+  // Reading an element can run JavaScript (an index getter, a getter on
+  // Array.prototype for a hole) that detaches or shrinks another element's
+  // buffer: read every element first, then take the pointers with no JavaScript
+  // in between (DESIGN.md decision 12).
+  std::vector<napi_value> items(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value item = buffers.Get(i);
+    if (env.IsExceptionPending()) return env.Undefined();
+    if (!item.IsTypedArray() && !item.IsDataView()) {
+      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
+      return env.Undefined();
+    }
+    items[i] = item;
+  }
+  struct iovec stack_iov[64];
+  std::unique_ptr<struct iovec[]> heap_iov;
+  struct iovec* iov = stack_iov;
+  if (count > 64) {
+    heap_iov.reset(new struct iovec[count]);
+    iov = heap_iov.get();
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    ViewBytes view;
+    if (!GetViewBytes(env, items[i], &view)) {
+      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
+      return env.Undefined();
+    }
+    if (view.detached) {
+      ThrowInvalidArgument(env, "a buffer in buffers is detached (its ArrayBuffer was transferred)");
+      return env.Undefined();
+    }
+    iov[i].iov_base = view.data;
+    iov[i].iov_len = view.len;
+  }
+  return Napi::Number::New(env, static_cast<double>(core::WriteV(fd, iov, static_cast<int>(count))));
+}
+
 // (fd, buffer, offset?, length?, position) -> bytes or -errno.
 Napi::Value PRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -187,6 +242,7 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("dup2", Napi::Function::New<Dup2>(env, "dup2"));
   exports.Set("read", Napi::Function::New<Read>(env, "read"));
   exports.Set("write", Napi::Function::New<Write>(env, "write"));
+  exports.Set("writev", Napi::Function::New<WriteVFn>(env, "writev"));
   exports.Set("pread", Napi::Function::New<PRead>(env, "pread"));
   exports.Set("ownFd", Napi::Function::New<OwnFd>(env, "ownFd"));
   exports.Set("disownFd", Napi::Function::New<DisownFd>(env, "disownFd"));
