@@ -46,6 +46,8 @@ export {
   type CreateUnixServerOptions,
 } from './protocols/connect.js';
 export { Server } from './protocols/server.js';
+export type { CreateDatagramEndpointOptions, DatagramAddress } from './protocols/datagram.js';
+export type { ReadTransport, WriteTransport } from './protocols/pipe-transport.js';
 export type {
   BaseProtocol,
   BaseTransport,

@@ -11,8 +11,10 @@ import type {
   CreateUnixConnectionOptions,
   CreateUnixServerOptions,
 } from './connect.js';
+import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram.js';
+import { connectPipe, type ReadTransport, type WriteTransport } from './pipe-transport.js';
 import type { Server } from './server.js';
-import type { BaseProtocol, ProtocolFactory, Transport } from './types.js';
+import type { BaseProtocol, DatagramTransport, ProtocolFactory, Transport } from './types.js';
 
 /**
  * An event loop in the style of asyncio's, running as a guest in Node's own loop: Node's
@@ -69,6 +71,44 @@ export class EventLoop extends SocketEventLoop {
   /** Wraps a stream Socket connected or accepted elsewhere; the transport owns it from now on. */
   connectAcceptedSocket<P extends BaseProtocol>(factory: ProtocolFactory<P>, socket: Socket): Promise<[Transport, P]> {
     return this.#guard(() => connect.connectAcceptedSocket(this, factory, socket));
+  }
+
+  /**
+   * Opens a datagram endpoint: UDP over IPv4/IPv6, or a Unix-domain datagram socket
+   * (`path`, or `{ path }` addresses). With `remoteAddress` the socket is connected: it
+   * sends there by default and receives only from there. Host names are resolved with
+   * `node:dns` and each (local, remote) pair of one family is tried in turn. Resolves
+   * with the transport and protocol once `connectionMade` has run.
+   *
+   * @example
+   * ```ts
+   * const [transport] = await loop.createDatagramEndpoint(() => ({
+   *   datagramReceived(data, from) { transport.sendTo(data, from); },
+   * }), { localAddress: { host: '127.0.0.1', port: 0 } });
+   * ```
+   */
+  createDatagramEndpoint<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateDatagramEndpointOptions): Promise<[DatagramTransport, P]> {
+    return this.#guard(() => createDatagramEndpoint(this, factory, options));
+  }
+
+  /**
+   * Reads a pipe, FIFO, tty or socket fd through a protocol (`dataReceived`, then
+   * `eofReceived` and `connectionLost(null)` at end of file). The transport owns the fd
+   * from now on, sets it non-blocking, and closes it after `connectionLost`. The other end
+   * of a pipe given to a child process should usually stay blocking (see `sys.pipe`).
+   */
+  connectReadPipe<P extends BaseProtocol>(factory: ProtocolFactory<P>, fd: number): Promise<[ReadTransport, P]> {
+    return this.#guard(() => connectPipe(this, factory, fd, false) as Promise<[ReadTransport, P]>);
+  }
+
+  /**
+   * Writes a pipe, FIFO, tty or socket fd through a transport with flow control
+   * (`pauseWriting`/`resumeWriting`) and `writeLines` coalesced into one `writev`. The
+   * transport owns the fd from now on, sets it non-blocking, and closes it after
+   * `connectionLost` (`writeEof()` closes it once flushed, so the reader sees end of file).
+   */
+  connectWritePipe<P extends BaseProtocol>(factory: ProtocolFactory<P>, fd: number): Promise<[WriteTransport, P]> {
+    return this.#guard(() => connectPipe(this, factory, fd, true) as Promise<[WriteTransport, P]>);
   }
 
   /** Runs `start` after the open check, turning every throw into a rejection. */
