@@ -3,6 +3,7 @@
  * variants): a transport from the loop, a {@link StreamReaderProtocol} on it, and a task
  * per accepted connection.
  */
+import { ClosedError } from '../errors.js';
 import { checkFunction } from '../internal/args.js';
 import type {
   CreateConnectionOptions,
@@ -41,7 +42,8 @@ function serverFactory(callback: ClientConnectedCallback, limit: number): () => 
       task.addDoneCallback((done) => {
         if (done.cancelled()) return;
         const error = done.exception();
-        if (error === undefined) return;
+        // The loop closing ends every connection with ClosedError: a shutdown, not a bug.
+        if (error === undefined || (loop.closed && error instanceof ClosedError)) return;
         // A failing handler costs its connection only; the server goes on.
         loop.callExceptionHandler({ message: 'the startServer client callback failed', exception: error });
         writer.close();

@@ -163,7 +163,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const signal = signalOf(options, 'read');
     this.#enter('read', signal);
     try {
-      await this.#begin(signal);
+      const turn = this.#budget(signal);
+      if (turn !== null) await turn;
+      this.#check();
       if (n === 0) return this.#done(Buffer.alloc(0));
       if (n < 0) {
         // Everything up to EOF; flow control stays off while this waits (feedData does
@@ -192,7 +194,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const signal = signalOf(options, 'readExactly');
     this.#enter('readExactly', signal);
     try {
-      await this.#begin(signal);
+      const turn = this.#budget(signal);
+      if (turn !== null) await turn;
+      this.#check();
       while (this.#buffer.length < n) {
         if (this.#eof) throw new IncompleteReadError(this.#take(this.#buffer.length), n);
         await this.#wait(signal);
@@ -217,7 +221,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const signal = signalOf(options, 'readUntil');
     this.#enter('readUntil', signal);
     try {
-      await this.#begin(signal);
+      const turn = this.#budget(signal);
+      if (turn !== null) await turn;
+      this.#check();
       return this.#done(await this.#readUntil(sep, signal));
     } finally {
       this.#busy = null;
@@ -235,7 +241,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const signal = signalOf(options, 'readLine');
     this.#enter('readLine', signal);
     try {
-      await this.#begin(signal);
+      const turn = this.#budget(signal);
+      if (turn !== null) await turn;
+      this.#check();
       try {
         return this.#done(await this.#readUntil(kNewline, signal));
       } catch (error) {
@@ -293,12 +301,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#busy = where;
   }
 
-  /** Spends the read budget (yielding once it is used up), then surfaces a stored error. */
-  async #begin(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#immediate >= kReadBudget) {
-      this.#immediate = 0;
-      await yieldTurn(signal);
-    }
+  /**
+   * Spends the read budget: once it is used up, returns a macrotask turn to wait for
+   * first (otherwise null, so a read that completes at once costs no extra microtask).
+   */
+  #budget(signal: AbortSignal | undefined): Promise<void> | null {
+    if (this.#immediate < kReadBudget) return null;
+    this.#immediate = 0;
+    return yieldTurn(signal);
+  }
+
+  /** Surfaces a stored error (asyncio: a read raises it even with data buffered). */
+  #check(): void {
     if (this.#exception !== null) throw this.#exception;
   }
 
