@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  allTasks,
   BusyResourceError,
   ClosedError,
   getEventLoop,
@@ -400,6 +401,31 @@ describe('streams over connections', () => {
     goodWriter.write('fine\n');
     expect((await goodReader.readLine()).toString()).toBe('ok fine\n');
     await closeAll(server, badWriter, goodWriter);
+  });
+
+  it('cancelling a connection task rejects its pending read with the reason and aborts the connection', async () => {
+    let started!: () => void;
+    const inRead = new Promise<void>((resolve) => (started = resolve));
+    let outcome: unknown;
+    const server = await startServer(async (reader, _writer, signal) => {
+      expect(signal).toBeInstanceOf(AbortSignal);
+      started();
+      try {
+        await reader.readLine();
+      } catch (error) {
+        outcome = error;
+        throw error;
+      }
+    }, { host: '127.0.0.1', port: 0 });
+    const [reader, writer] = await openConnection({ host: '127.0.0.1', port: portOf(server) });
+    await inRead;
+    const task = allTasks().find((t) => t.name === 'stream connection')!;
+    const reason = new Error('shutting down');
+    task.cancel(reason);
+    await expect(task).rejects.toBe(reason);
+    expect(outcome).toBe(reason);
+    expect((await reader.read()).length).toBe(0); // the server side was aborted
+    await closeAll(server, writer);
   });
 
   it('a node:net client speaks a line protocol with a startServer server', async () => {

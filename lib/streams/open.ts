@@ -18,8 +18,12 @@ import { StreamReaderProtocol } from './stream-protocol.js';
 import { limitOf, StreamReader, type StreamReaderOptions } from './stream-reader.js';
 import type { StreamWriter } from './stream-writer.js';
 
-/** Handles one accepted connection; runs as a task. */
-export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => Promise<void> | void;
+/**
+ * Handles one accepted connection; runs as a task. `signal` is the task's: cancelling the
+ * task (e.g. `run()` shutting down) aborts the connection, and pending reads reject with
+ * the cancellation reason.
+ */
+export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter, signal: AbortSignal) => Promise<void> | void;
 
 /** Options of {@link startServer}: `loop.createServer`'s, plus the readers' `limit`. */
 export interface StartServerOptions extends CreateServerOptions, StreamReaderOptions {}
@@ -38,8 +42,14 @@ function serverFactory(callback: ClientConnectedCallback, limit: number): () => 
   const loop = getEventLoop();
   return () =>
     new StreamReaderProtocol(new StreamReader({ limit }), (reader, writer) => {
-      const task = createTask(() => callback(reader, writer), { name: 'stream connection' });
+      const task = createTask((signal) => callback(reader, writer, signal), { name: 'stream connection' });
+      const onCancel = (): void => {
+        reader.setException(task.signal.reason instanceof Error ? task.signal.reason : new ClosedError('the connection task was cancelled'));
+        writer.transport.abort();
+      };
+      task.signal.addEventListener('abort', onCancel, { once: true });
       task.addDoneCallback((done) => {
+        task.signal.removeEventListener('abort', onCancel);
         if (done.cancelled()) return;
         const error = done.exception();
         // The loop closing ends every connection with ClosedError: a shutdown, not a bug.
