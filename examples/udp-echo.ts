@@ -36,7 +36,7 @@ class Client implements DatagramProtocol {
 
 run(async () => {
   const loop = getEventLoop();
-  const [server] = await loop.createDatagramEndpoint((): DatagramProtocol => new EchoServer(), {
+  const [server] = await loop.createDatagramEndpoint(() => new EchoServer(), {
     localAddress: { host: '127.0.0.1', port: 0 },
   });
   const { port } = server.getExtraInfo('sockname') as InetAddress;

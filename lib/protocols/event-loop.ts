@@ -14,7 +14,7 @@ import type {
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram.js';
 import { connectPipe, type ReadTransport, type WriteTransport } from './pipe-transport.js';
 import type { Server } from './server.js';
-import type { BaseProtocol, DatagramTransport, ProtocolFactory, Transport } from './types.js';
+import type { BaseProtocol, DatagramProtocol, DatagramTransport, Protocol, ProtocolFactory, Transport } from './types.js';
 
 /**
  * An event loop in the style of asyncio's, running as a guest in Node's own loop: Node's
@@ -87,7 +87,7 @@ export class EventLoop extends SocketEventLoop {
    * }), { localAddress: { host: '127.0.0.1', port: 0 } });
    * ```
    */
-  createDatagramEndpoint<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateDatagramEndpointOptions): Promise<[DatagramTransport, P]> {
+  createDatagramEndpoint<P extends DatagramProtocol>(factory: ProtocolFactory<P>, options: CreateDatagramEndpointOptions): Promise<[DatagramTransport, P]> {
     return this.#guard(() => createDatagramEndpoint(this, factory, options));
   }
 
@@ -97,7 +97,7 @@ export class EventLoop extends SocketEventLoop {
    * from now on, sets it non-blocking, and closes it after `connectionLost`. The other end
    * of a pipe given to a child process should usually stay blocking (see `sys.pipe`).
    */
-  connectReadPipe<P extends BaseProtocol>(factory: ProtocolFactory<P>, fd: number): Promise<[ReadTransport, P]> {
+  connectReadPipe<P extends Protocol>(factory: ProtocolFactory<P>, fd: number): Promise<[ReadTransport, P]> {
     return this.#guard(() => connectPipe(this, factory, fd, false) as Promise<[ReadTransport, P]>);
   }
 
@@ -107,7 +107,7 @@ export class EventLoop extends SocketEventLoop {
    * transport owns the fd from now on, sets it non-blocking, and closes it after
    * `connectionLost` (`writeEof()` closes it once flushed, so the reader sees end of file).
    */
-  connectWritePipe<P extends BaseProtocol>(factory: ProtocolFactory<P>, fd: number): Promise<[WriteTransport, P]> {
+  connectWritePipe<P extends Protocol>(factory: ProtocolFactory<P>, fd: number): Promise<[WriteTransport, P]> {
     return this.#guard(() => connectPipe(this, factory, fd, true) as Promise<[WriteTransport, P]>);
   }
 
