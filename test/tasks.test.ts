@@ -169,13 +169,17 @@ describe('run', () => {
 describe('TaskGroup', () => {
   it('waits for every child and returns normally when all succeed', async () => {
     const results: number[] = [];
+    const loop = getEventLoop();
+    const base = loop.time();
     await TaskGroup.run(async (group) => {
-      for (const ms of [15, 5, 10]) group.createTask(async (signal) => {
-        await sleep(ms, { signal });
+      // Deadlines from one base time, 20 ms apart: the order holds even if the children
+      // start a few turns apart on a loaded machine.
+      for (const ms of [60, 20, 40]) group.createTask(async (signal) => {
+        await sleep(Math.max(0, base + ms - loop.time()), { signal });
         results.push(ms);
       });
     });
-    expect(results).toEqual([5, 10, 15]);
+    expect(results).toEqual([20, 40, 60]);
   });
 
   it('the first failure cancels the siblings; failures come out together, named', async () => {
