@@ -3,6 +3,7 @@
 // cooperative budget.)
 //
 // usage: npm run bench:fairness [-- --quick] [-- --rounds N] [-- --duration S] [-- --servers a,b]
+//        [-- --tree LABEL=DIR]   (another checkout's servers too, as name@LABEL; see echo/run.mjs)
 //
 // Echo part. Per server and round, two cells, each against a fresh server process:
 //   unloaded  ten clients doing closed-loop 64 B echo (one message in flight each);
@@ -24,7 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { build, clientPath, clockTicks, cpuTicks, hasTaskset, pinned, root, servers, startServer, stopServer, table } from './echo/harness.mjs';
+import { addTrees, build, clientPath, clockTicks, cpuTicks, hasTaskset, othersCpu, pinned, root, servers, startServer, stopServer, table } from './echo/harness.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -43,6 +44,7 @@ async function main() {
   const rounds = Number(option('--rounds', quick ? 1 : 3));
   const duration = Number(option('--duration', quick ? 2 : 5));
   const warmup = 0.5;
+  const trees = addTrees(args);
   const selected = option('--servers', 'coroutine,ioreactor,c-epoll').split(',');
   const clients = 10;
   const messageSize = 64;
@@ -76,7 +78,14 @@ async function main() {
       });
     });
 
+  // A cell where other processes used much of the machine was disturbed: say so.
   async function runCell(name, flooded) {
+    const { result, others } = await othersCpu(() => runCellOnce(name, flooded));
+    result.othersCpu = others;
+    return result;
+  }
+
+  async function runCellOnce(name, flooded) {
     const { child, port } = await startServer(servers[name]);
     try {
       // The flooder starts first and outlasts the clients' whole run.
@@ -104,7 +113,8 @@ async function main() {
         const r = await runCell(name, flooded);
         results[name][flooded ? 'flooded' : 'unloaded'].push(r);
         process.stderr.write(
-          `round ${round + 1} ${name} ${flooded ? 'flooded' : 'unloaded'}: ${r.window_msgs} msgs, max gap ${(r.max_gap_us / 1000).toFixed(1)} ms\n`,
+          `round ${round + 1} ${name} ${flooded ? 'flooded' : 'unloaded'}: ${r.window_msgs} msgs, ` +
+            `max gap ${(r.max_gap_us / 1000).toFixed(1)} ms, other processes ${(r.othersCpu * 100).toFixed(0)}% of the machine\n`,
         );
       }
     }
@@ -133,29 +143,36 @@ async function main() {
         'gap ≤ 50 ms': maxGap <= gapTarget ? 'yes' : 'no',
         'server CPU': spread(rs.map((r) => r.serverCpu * 100), (x) => `${x.toFixed(0)}%`),
         'flood MB/s': cond === 'flooded' ? spread(rs.map((r) => r.floodMBps)) : '-',
+        'others CPU': spread(rs.map((r) => r.othersCpu * 100), (x) => `${x.toFixed(0)}%`),
       });
     }
   }
   table(rows);
   console.log('vs unloaded: median messages of the ten clients relative to the same server without the flooder (target >= 50 %).');
   console.log('max gap: the longest wait between two replies on one of the ten connections (target <= 50 ms in every round).');
+  console.log('others CPU: what processes outside this benchmark used of the whole machine during the cell (should be ~0 %).');
 
-  const timerRuns = [];
+  const timerTrees = [{ label: 'this tree', script: fileURLToPath(import.meta.url) }];
+  for (const { label, dir } of trees) timerTrees.push({ label, script: `${dir}/bench/fairness.mjs` });
+  const timerRuns = new Map(timerTrees.map((t) => [t.label, []]));
   for (let round = 0; round < rounds; round++) {
-    const [cmd, cargs] = pinned(0, [process.execPath, fileURLToPath(import.meta.url), '--timer-child']);
-    const r = spawnSync(cmd, cargs, { encoding: 'utf8', timeout: 30_000 });
-    if (r.status !== 0) throw new Error(`timer child failed: ${r.stderr}`);
-    timerRuns.push(JSON.parse(r.stdout.trim()));
+    for (const { label, script } of timerTrees) {
+      const [cmd, cargs] = pinned(0, [process.execPath, script, '--timer-child']);
+      const r = spawnSync(cmd, cargs, { encoding: 'utf8', timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`timer child failed: ${r.stderr}`);
+      timerRuns.get(label).push(JSON.parse(r.stdout.trim()));
+    }
   }
   console.log('\nTimer starvation: 2 s of socketpair ping-pong (sockSendAll + sockRecvInto, 64 B, all completing at once) beside a 10 ms setInterval');
-  table([
-    {
-      'interval fired, median (min–max)': spread(timerRuns.map((r) => r.fired)),
-      'target ≥ 100': Math.min(...timerRuns.map((r) => r.fired)) >= 100 ? 'yes' : 'no',
-      'longest interval gap ms': spread(timerRuns.map((r) => r.maxGapMs), (x) => x.toFixed(1)),
-      'ops/s': spread(timerRuns.map((r) => r.opsPerSec)),
-    },
-  ]);
+  table(
+    [...timerRuns].map(([label, runs]) => ({
+      lib: label,
+      'interval fired, median (min–max)': spread(runs.map((r) => r.fired)),
+      'target ≥ 100': Math.min(...runs.map((r) => r.fired)) >= 100 ? 'yes' : 'no',
+      'longest interval gap ms': spread(runs.map((r) => r.maxGapMs), (x) => x.toFixed(1)),
+      'ops/s': spread(runs.map((r) => r.opsPerSec)),
+    })),
+  );
 }
 
 async function timerChild() {

@@ -2,6 +2,7 @@
 // programs, CPU pinning, server start-up and CPU accounting, and table printing.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +21,25 @@ export const servers = {
   'coroutine-readme': [process.execPath, path.join(here, 'server-coroutine-readme.mjs')],
   'c-epoll': [path.join(bin, 'echo_server_epoll')],
 };
+
+/**
+ * Adds, for every `--tree LABEL=DIR` argument (a checkout of another commit with dist/
+ * built and this bench/ copied in), that tree's ioreactor servers as `name@LABEL`.
+ *
+ * @returns the trees, as { label, dir }.
+ */
+export function addTrees(args) {
+  const trees = [];
+  args.forEach((arg, i) => {
+    if (arg !== '--tree') return;
+    const [label, dir] = args[i + 1].split('=');
+    trees.push({ label, dir: path.resolve(dir) });
+    for (const name of ['ioreactor', 'coroutine', 'coroutine-readme']) {
+      servers[`${name}@${label}`] = [process.execPath, path.join(path.resolve(dir), 'bench', 'echo', path.basename(servers[name][1]))];
+    }
+  });
+  return trees;
+}
 
 /** Builds the C load generator and the C server into build-bench/; checks dist/. */
 export function build() {
@@ -69,6 +89,29 @@ export async function startServer(argv) {
 export async function stopServer(child) {
   child.kill('SIGTERM');
   await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)));
+}
+
+/**
+ * Measures what processes outside this benchmark used of the whole machine while `fn`
+ * ran: busy time from /proc/stat minus this process and its reaped children. A cell
+ * where it is high was disturbed and should be discounted.
+ */
+export async function othersCpu(fn) {
+  const busy = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
+  };
+  const own = () => {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return f[11] + f[12] + f[13] + f[14]; // utime stime cutime cstime
+  };
+  const busy0 = busy();
+  const own0 = own();
+  const t0 = performance.now();
+  const result = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  return { result, others: (busy() - busy0 - (own() - own0)) / clockTicks / (wall * cpus().length) };
 }
 
 export function table(rows) {
