@@ -12,7 +12,7 @@ import { Socket, type SocketFamily } from '../net/socket.js';
 import type { InetAddress } from '../sys/types.js';
 import { Server, type ConnectionHook } from './server.js';
 import { SocketTransport } from './socket-transport.js';
-import type { BaseProtocol, ProtocolFactory } from './types.js';
+import type { ProtocolFactory, StreamProtocol } from './types.js';
 
 /** Options of `loop.createServer`. */
 export interface CreateServerOptions {
@@ -214,7 +214,7 @@ export async function createUnixServer(
 }
 
 /** Hands a connected socket to a new transport and waits for connectionMade. */
-async function attach<P extends BaseProtocol>(loop: SocketEventLoop, sock: Socket, factory: ProtocolFactory<P>): Promise<[SocketTransport, P]> {
+async function attach<P extends StreamProtocol>(loop: SocketEventLoop, sock: Socket, factory: ProtocolFactory<P>): Promise<[SocketTransport, P]> {
   let protocol: P;
   try {
     protocol = factory();
@@ -228,7 +228,7 @@ async function attach<P extends BaseProtocol>(loop: SocketEventLoop, sock: Socke
 }
 
 /** @internal loop.createConnection. */
-export async function createConnection<P extends BaseProtocol>(
+export async function createConnection<P extends StreamProtocol>(
   loop: SocketEventLoop,
   factory: ProtocolFactory<P>,
   options: CreateConnectionOptions,
@@ -277,7 +277,7 @@ export async function connectSocket(loop: SocketEventLoop, options: CreateConnec
 }
 
 /** @internal loop.createUnixConnection. */
-export async function createUnixConnection<P extends BaseProtocol>(
+export async function createUnixConnection<P extends StreamProtocol>(
   loop: SocketEventLoop,
   factory: ProtocolFactory<P>,
   options: CreateUnixConnectionOptions,
@@ -301,7 +301,7 @@ export async function connectUnixSocket(loop: SocketEventLoop, options: CreateUn
 }
 
 /** @internal loop.connectAcceptedSocket. */
-export async function connectAcceptedSocket<P extends BaseProtocol>(
+export async function connectAcceptedSocket<P extends StreamProtocol>(
   loop: SocketEventLoop,
   factory: ProtocolFactory<P>,
   sock: Socket,

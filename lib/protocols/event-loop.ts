@@ -14,7 +14,7 @@ import type {
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram.js';
 import { connectPipe, type ReadTransport, type WriteTransport } from './pipe-transport.js';
 import type { Server } from './server.js';
-import type { BaseProtocol, DatagramProtocol, DatagramTransport, Protocol, ProtocolFactory, Transport } from './types.js';
+import type { DatagramProtocol, DatagramTransport, Protocol, ProtocolFactory, StreamProtocol, Transport } from './types.js';
 
 /**
  * An event loop in the style of asyncio's, running as a guest in Node's own loop: Node's
@@ -48,7 +48,7 @@ export class EventLoop extends SocketEventLoop {
    * Connects to `host`/`port` (resolved with `node:dns`; each address tried in turn) and
    * resolves with the transport and protocol once `connectionMade` has run.
    */
-  createConnection<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateConnectionOptions): Promise<[Transport, P]> {
+  createConnection<P extends StreamProtocol>(factory: ProtocolFactory<P>, options: CreateConnectionOptions): Promise<[Transport, P]> {
     return this.#guard(() => {
       checkFunction(factory, 'createConnection: protocol factory');
       return connect.createConnection(this, factory, options);
@@ -61,7 +61,7 @@ export class EventLoop extends SocketEventLoop {
   }
 
   /** Connects to a Unix-domain socket `path`. */
-  createUnixConnection<P extends BaseProtocol>(factory: ProtocolFactory<P>, options: CreateUnixConnectionOptions): Promise<[Transport, P]> {
+  createUnixConnection<P extends StreamProtocol>(factory: ProtocolFactory<P>, options: CreateUnixConnectionOptions): Promise<[Transport, P]> {
     return this.#guard(() => {
       checkFunction(factory, 'createUnixConnection: protocol factory');
       return connect.createUnixConnection(this, factory, options);
@@ -69,7 +69,7 @@ export class EventLoop extends SocketEventLoop {
   }
 
   /** Wraps a stream Socket connected or accepted elsewhere; the transport owns it from now on. */
-  connectAcceptedSocket<P extends BaseProtocol>(factory: ProtocolFactory<P>, socket: Socket): Promise<[Transport, P]> {
+  connectAcceptedSocket<P extends StreamProtocol>(factory: ProtocolFactory<P>, socket: Socket): Promise<[Transport, P]> {
     return this.#guard(() => connect.connectAcceptedSocket(this, factory, socket));
   }
 

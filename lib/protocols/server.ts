@@ -215,7 +215,8 @@ export class Server implements AsyncDisposable {
     const transport = new SocketTransport(this.#loop, sock, protocol, this.#owner);
     this.#connections.add(transport);
     this.#onConnection?.(transport, protocol);
-    void transport.start();
+    // Rejects only when the loop closes before connectionMade: nothing to report then.
+    transport.start().catch(() => undefined);
   }
 
   #connectionClosed(transport: SocketTransport): void {

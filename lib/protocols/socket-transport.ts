@@ -8,7 +8,7 @@
  * A completion backend (io_uring) would implement the same `Transport` interface with
  * submitted reads and writes instead; nothing above this file knows which one it has.
  */
-import { InvalidArgumentError, InvalidStateError, SystemError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, InvalidStateError, SystemError } from '../errors.js';
 import { checkView } from '../internal/args.js';
 import { describeValue } from '../internal/fd.js';
 import { native } from '../internal/init.js';
@@ -62,6 +62,8 @@ export class SocketTransport implements Transport {
   #high = kDefaultHigh;
   #low = kDefaultHigh / 4;
   #protocolPaused = false;
+  #made = false;
+  #notMade: ((error: unknown) => void) | null = null;
   #untrack: () => void;
   #onReadable = (): void => this.#read();
   #onWritable = (): void => this.#flush();
@@ -85,8 +87,14 @@ export class SocketTransport implements Transport {
 
   /** @internal Calls connectionMade, then starts reading; resolves once it has run. */
   start(): Promise<void> {
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
+      // If the connection ends before connectionMade (the loop closes first), the
+      // protocol hears nothing and the caller gets the error instead.
+      this.#notMade = reject;
       this.#loop.callSoon(() => {
+        if (this.#lost) return;
+        this.#notMade = null;
+        this.#made = true;
         try {
           this.#protocol.connectionMade?.(this);
         } catch (error) {
@@ -375,6 +383,14 @@ export class SocketTransport implements Transport {
     this.#untrack();
     this.#queue = [];
     this.#size = 0;
+    if (!this.#made) {
+      this.#sock.close();
+      this.#notMade?.(error ?? new ClosedError('the connection closed before it was made'));
+      this.#notMade = null;
+      this.#owner?.transportClosed(this);
+      this.#owner = null;
+      return;
+    }
     try {
       this.#protocol.connectionLost?.(error);
     } catch (thrown) {

@@ -130,5 +130,8 @@ export interface DatagramTransport extends BaseTransport {
   getWriteBufferSize(): number;
 }
 
+/** A protocol for a stream transport: data as Buffers or into its own buffers. */
+export type StreamProtocol = Protocol | BufferedProtocol;
+
 /** Makes a protocol per connection. */
-export type ProtocolFactory<P extends BaseProtocol = BaseProtocol> = () => P;
+export type ProtocolFactory<P extends BaseProtocol = StreamProtocol> = () => P;
