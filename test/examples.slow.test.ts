@@ -26,8 +26,8 @@ describe('examples', () => {
     expect(out).toContain('1000 round trips of 1024 bytes echoed; fds still registered: 0');
   });
 
-  const runExample = (name: string): string =>
-    execFileSync(tsx, [path.join(root, 'examples', name)], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const runExample = (name: string, ...args: string[]): string =>
+    execFileSync(tsx, [path.join(root, 'examples', name), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   it('tcp-echo-server serves ten clients, one task per connection', () => {
     expect(runExample('tcp-echo-server.ts')).toContain('served 10 connections, echoed 9900 bytes');
@@ -48,5 +48,12 @@ describe('examples', () => {
 
   it('subprocess-lines reads a child\'s stdout line by line through a read pipe', () => {
     expect(runExample('subprocess-lines.ts')).toContain('subprocess-lines: 5 lines, child exited with 0');
+  });
+
+  it('reuseport-workers: two worker threads serve one port (SO_REUSEPORT)', () => {
+    const out = runExample('reuseport-workers.ts', '--workers', '2', '--clients', '40');
+    expect(out).toContain('40 replies from 2 worker(s)');
+    expect(out).toMatch(/worker 0 served [1-9]\d* connection\(s\)/);
+    expect(out).toMatch(/worker 1 served [1-9]\d* connection\(s\)/);
   });
 });
