@@ -19,6 +19,8 @@ export const servers = {
   'node:net': [process.execPath, path.join(here, 'server-net.mjs')],
   coroutine: [process.execPath, path.join(here, 'server-coroutine.mjs')],
   'coroutine-readme': [process.execPath, path.join(here, 'server-coroutine-readme.mjs')],
+  protocol: [process.execPath, path.join(here, 'server-protocol.mjs')],
+  streams: [process.execPath, path.join(here, 'server-streams.mjs')],
   'c-epoll': [path.join(bin, 'echo_server_epoll')],
 };
 

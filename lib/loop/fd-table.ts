@@ -24,11 +24,14 @@ export type Attempt<T> = (resolve: (value: T) => void, reject: (error: unknown) 
 export type GuardStart<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void;
 
 /**
- * Immediate completions allowed per fd per loop turn (Tokio's coop budget is 128 per
- * task). Past it an operation that could complete at once waits for readiness instead,
- * which lets timers, Node's own I/O and other connections run first.
+ * Budget units per fd per loop turn (Tokio's coop budget is 128 per task): an operation
+ * that completes at once costs one unit plus one per 4 KiB it moved. Past the budget an
+ * operation that could complete at once waits for readiness instead, which lets timers,
+ * Node's own I/O and other connections run first.
  */
 export const kCoopBudget = 64;
+/** One budget unit per 4 KiB moved (see {@link FdTable.charge}). */
+const kBytesPerUnitShift = 12;
 
 class IoWatcher {
   constructor(
@@ -155,6 +158,20 @@ export class FdTable {
       entry.budget = kCoopBudget;
     }
     return entry.budget-- > 0;
+  }
+
+  /**
+   * Charges the budget for the bytes an operation moved: one unit per 4 KiB on top of the
+   * unit `spend` took, so a connection moving 64 KiB per call yields after a few calls
+   * while one exchanging small messages keeps its 64. (Counting calls alone let a
+   * flooding connection move 2 MiB per turn while every other one moved one message.)
+   */
+  charge(entry: FdEntry, bytes: number): void {
+    if (entry.turn !== this.turn) {
+      entry.turn = this.turn;
+      entry.budget = kCoopBudget;
+    }
+    entry.budget -= bytes >> kBytesPerUnitShift;
   }
 
   /**

@@ -83,6 +83,7 @@ export function recvInto(io: FdTable, fd: number, buffer: ArrayBufferView, signa
     const n = native.recvInto(fd, buffer);
     if (n >= 0) {
       if (n < length) entry.drained = true;
+      io.charge(entry, n);
       return Promise.resolve(n);
     }
     if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
@@ -100,6 +101,7 @@ export function recvInto(io: FdTable, fd: number, buffer: ArrayBufferView, signa
     if (n < 0) reject(new SystemError(n, 'recv'));
     else {
       if (n < length) entry.drained = true;
+      io.charge(entry, n);
       resolve(n);
     }
     return true;
@@ -126,6 +128,7 @@ export function recv(io: FdTable, fd: number, size: number, signal: AbortSignal 
     const n = native.recvInto(fd, scratch, 0, size);
     if (n >= 0) {
       if (n < size) entry.drained = true;
+      io.charge(entry, n);
       return Promise.resolve(copyOut(scratch, n));
     }
     if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
@@ -137,6 +140,7 @@ export function recv(io: FdTable, fd: number, size: number, signal: AbortSignal 
     if (n < 0) reject(new SystemError(n, 'recv'));
     else {
       if (n < size) entry.drained = true;
+      io.charge(entry, n);
       resolve(copyOut(scratch, n));
     }
     return true;
@@ -152,8 +156,10 @@ export function sendAll(
 ): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   const total = data.byteLength;
-  if (!io.spend(io.entry(fd))) return sendRest(io, owner, fd, data, 0, signal);
+  const entry = io.entry(fd);
+  if (!io.spend(entry)) return sendRest(io, owner, fd, data, 0, signal);
   const n = native.send(fd, data, 0, total);
+  if (n > 0) io.charge(entry, n);
   // The usual case: everything went at once, and no new Promise is needed.
   if (n === total) return resolved;
   if (n < 0 && n !== EAGAIN) return Promise.reject(new SystemError(n, 'send'));
@@ -198,9 +204,13 @@ export async function send(
 ): Promise<number> {
   signal?.throwIfAborted();
   for (;;) {
-    if (io.spend(io.entry(fd))) {
+    const entry = io.entry(fd);
+    if (io.spend(entry)) {
       const n = native.send(fd, data);
-      if (n >= 0) return n;
+      if (n >= 0) {
+        io.charge(entry, n);
+        return n;
+      }
       if (n !== EAGAIN) throw new SystemError(n, 'send');
     }
     await io.wait(fd, false, signal);
@@ -350,9 +360,13 @@ export async function sendTo(
 ): Promise<number> {
   signal?.throwIfAborted();
   for (;;) {
-    if (io.spend(io.entry(fd))) {
+    const entry = io.entry(fd);
+    if (io.spend(entry)) {
       const n = native.sendTo(fd, address, data);
-      if (n >= 0) return n;
+      if (n >= 0) {
+        io.charge(entry, n);
+        return n;
+      }
       if (n !== EAGAIN) throw new SystemError(n, 'sendto');
     }
     await io.wait(fd, false, signal);
@@ -431,7 +445,10 @@ export async function sendFile(
           continue;
         }
         const n = native.sendFile(fd, fileFd, offset + sent, wanted);
-        if (n > 0) sent += n;
+        if (n > 0) {
+          sent += n;
+          io.charge(io.entry(fd), n);
+        }
         else if (n === 0) break; // end of file
         else if (n === EAGAIN) await waitFor(fd, false);
         else if (n === ENOSYS || n === EINVAL || n === EOPNOTSUPP || n === ESPIPE) {
