@@ -1,9 +1,12 @@
 // Error construction and argument checks shared by the native wrappers.
 #include "js_errors.h"
 
+#include <limits.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "addon_data.h"
 
@@ -133,6 +136,47 @@ bool ArgBytes(const Napi::CallbackInfo& info, size_t index, uint8_t** data, size
   // syscall a length of 0 and the base pointer untouched.
   *data = length == 0 ? view.data : view.data + offset;
   *len = static_cast<size_t>(length);
+  return true;
+}
+
+bool IovecArg::Read(const Napi::CallbackInfo& info, size_t index) {
+  Napi::Env env = info.Env();
+  const char* kNotViews = "buffers must be an array of Buffers, TypedArrays or DataViews";
+  if (info.Length() <= index || !info[index].IsArray()) {
+    ThrowInvalidArgument(env, kNotViews);
+    return false;
+  }
+  Napi::Array buffers = info[index].As<Napi::Array>();
+  uint32_t count = buffers.Length();
+  if (count > IOV_MAX) count = IOV_MAX;
+  std::vector<napi_value> items(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value item = buffers.Get(i);
+    if (env.IsExceptionPending()) return false;
+    if (!item.IsTypedArray() && !item.IsDataView()) {
+      ThrowInvalidArgument(env, kNotViews);
+      return false;
+    }
+    items[i] = item;
+  }
+  if (count > 64) {
+    heap_.reset(new struct iovec[count]);
+    iov_ = heap_.get();
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    ViewBytes view;
+    if (!GetViewBytes(env, items[i], &view)) {
+      ThrowInvalidArgument(env, kNotViews);
+      return false;
+    }
+    if (view.detached) {
+      ThrowInvalidArgument(env, "a buffer in buffers is detached (its ArrayBuffer was transferred)");
+      return false;
+    }
+    iov_[i].iov_base = view.data;
+    iov_[i].iov_len = view.len;
+  }
+  count_ = static_cast<int>(count);
   return true;
 }
 

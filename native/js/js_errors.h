@@ -3,6 +3,9 @@
 #define IOREACTOR_NATIVE_JS_JS_ERRORS_H_
 
 #include <napi.h>
+#include <sys/uio.h>
+
+#include <memory>
 
 namespace ioreactor {
 namespace js {
@@ -34,6 +37,26 @@ struct ViewBytes {
 /// from the view itself (already offset, and valid for a SharedArrayBuffer too).
 /// Runs no JavaScript. Returns false if `value` is not such a view.
 bool GetViewBytes(napi_env env, napi_value value, ViewBytes* out);
+
+/// The array of views at argument `index` (of sendv and writev) as an iovec list. At
+/// most IOV_MAX buffers are taken (beyond that the kernel refuses the call; the partial
+/// count tells the caller where to resume). Every element is read first — which can run
+/// JavaScript (an index getter, a Proxy, a getter on Array.prototype for a hole) that
+/// detaches or shrinks another element's buffer — and only then are the pointers taken,
+/// with no JavaScript in between (DESIGN.md decision 12). A detached view, or anything
+/// but a TypedArray or DataView, throws InvalidArgumentError.
+class IovecArg {
+ public:
+  bool Read(const Napi::CallbackInfo& info, size_t index);
+  struct iovec* iov() { return iov_; }
+  int count() const { return count_; }
+
+ private:
+  struct iovec stack_[64];
+  std::unique_ptr<struct iovec[]> heap_;
+  struct iovec* iov_ = stack_;
+  int count_ = 0;
+};
 
 /// Reads (view[, offset[, length]]) starting at `index`: the byte range of a
 /// TypedArray or DataView. Throws InvalidArgumentError and returns false if the

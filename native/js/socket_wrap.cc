@@ -315,52 +315,9 @@ Napi::Value SendFn(const Napi::CallbackInfo& info) {
 Napi::Value SendVFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
-  if (!ArgFd(info, 0, &fd)) return env.Undefined();
-  if (info.Length() < 2 || !info[1].IsArray()) {
-    ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
-    return env.Undefined();
-  }
-  Napi::Array buffers = info[1].As<Napi::Array>();
-  uint32_t count = buffers.Length();
-  // Beyond IOV_MAX the kernel refuses the call: send the first IOV_MAX and let
-  // the partial count tell the caller where to resume.
-  if (count > IOV_MAX) count = IOV_MAX;
-  // Reading an element can run JavaScript (an index getter, a getter on
-  // Array.prototype for a hole), and that JavaScript can detach or shrink any
-  // element's buffer. So first read every element, running whatever JavaScript
-  // that takes; only then take the pointers, with no JavaScript in between
-  // (DESIGN.md decision 12).
-  std::vector<napi_value> items(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    Napi::Value item = buffers.Get(i);
-    if (env.IsExceptionPending()) return env.Undefined();
-    if (!item.IsTypedArray() && !item.IsDataView()) {
-      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
-      return env.Undefined();
-    }
-    items[i] = item;
-  }
-  struct iovec stack_iov[64];
-  std::unique_ptr<struct iovec[]> heap_iov;
-  struct iovec* iov = stack_iov;
-  if (count > 64) {
-    heap_iov.reset(new struct iovec[count]);
-    iov = heap_iov.get();
-  }
-  for (uint32_t i = 0; i < count; ++i) {
-    ViewBytes view;
-    if (!GetViewBytes(env, items[i], &view)) {
-      ThrowInvalidArgument(env, "buffers must be an array of Buffers, TypedArrays or DataViews");
-      return env.Undefined();
-    }
-    if (view.detached) {
-      ThrowInvalidArgument(env, "a buffer in buffers is detached (its ArrayBuffer was transferred)");
-      return env.Undefined();
-    }
-    iov[i].iov_base = view.data;
-    iov[i].iov_len = view.len;
-  }
-  return Napi::Number::New(env, static_cast<double>(core::SendV(fd, iov, static_cast<int>(count))));
+  IovecArg buffers;
+  if (!ArgFd(info, 0, &fd) || !buffers.Read(info, 1)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(core::SendV(fd, buffers.iov(), buffers.count())));
 }
 
 // (fd, buf, offset?, length?) -> [bytes, address] or -errno.
