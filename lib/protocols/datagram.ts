@@ -20,7 +20,7 @@ import type { SocketEventLoop } from '../net/event-loop.js';
 import { Socket, type SocketFamily } from '../net/socket.js';
 import { errno } from '../sys/fd.js';
 import type { SocketAddress } from '../sys/types.js';
-import { checkLimits, kDefaultHigh } from './socket-transport.js';
+import { checkLimits, kDefaultHigh } from './write-buffer.js';
 import type { BaseProtocol, DatagramProtocol, DatagramTransport, ProtocolFactory, WriteBufferLimits } from './types.js';
 
 const EAGAIN = errno.EAGAIN;

@@ -15,12 +15,11 @@ import { checkFd, describeValue } from '../internal/fd.js';
 import { native } from '../internal/init.js';
 import type { BaseEventLoop } from '../loop/base-event-loop.js';
 import { errno } from '../sys/fd.js';
-import { checkLimits, kDefaultHigh } from './socket-transport.js';
+import { WriteBuffer } from './write-buffer.js';
 import type { BaseProtocol, BaseTransport, Protocol, ProtocolFactory, WriteBufferLimits } from './types.js';
 
 const EAGAIN = errno.EAGAIN;
 const kReadSize = 65536;
-const kIovMax = 1024;
 
 /** The reading half of a transport (asyncio's `ReadTransport`); a `Transport` is one. */
 export interface ReadTransport extends BaseTransport {
@@ -269,11 +268,10 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
   #fifo: boolean;
   #watchingHangup = false;
   #eof = false;
-  #queue: Uint8Array[] = [];
-  #size = 0;
-  #high = kDefaultHigh;
-  #low = kDefaultHigh / 4;
-  #protocolPaused = false;
+  #buffer = new WriteBuffer({
+    pauseWriting: () => this.#callFlow('pauseWriting'),
+    resumeWriting: () => this.#callFlow('resumeWriting'),
+  });
   #onWritable = (): void => this.#flush();
   #onHangup = (): void => this.#hangup();
 
@@ -284,16 +282,15 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
   }
 
   getWriteBufferSize(): number {
-    return this.#size;
+    return this.#buffer.size;
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#buffer.limits;
   }
 
   setWriteBufferLimits(limits?: Partial<WriteBufferLimits>): void {
-    ({ high: this.#high, low: this.#low } = checkLimits(limits));
-    this.#maybePause();
+    this.#buffer.setLimits(limits);
   }
 
   /** @throws {InvalidStateError} after `writeEof()`. Dropped after `close()` or `abort()`. */
@@ -303,7 +300,7 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
     const length = data.byteLength;
     if (length === 0 || this.closing) return;
     let view = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, length);
-    if (this.#size === 0) {
+    if (this.#buffer.size === 0) {
       const n = native.write(this.fd, view, 0, length);
       if (n === length) return;
       if (n < 0 && n !== EAGAIN) {
@@ -313,9 +310,7 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
       if (n > 0) view = view.subarray(n);
       this.loop.addWriter(this.fd, this.#onWritable);
     }
-    this.#queue.push(view);
-    this.#size += view.byteLength;
-    this.#maybePause();
+    this.#buffer.push(view);
   }
 
   /** Queues every chunk, then sends them in one `writev` (sendmsg does not work on pipes). */
@@ -327,17 +322,16 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
     for (const chunk of list) checkView(chunk, 'chunk');
     if (this.#eof) throw new InvalidStateError('writeLines() after writeEof()');
     if (this.closing) return;
-    const wasEmpty = this.#size === 0;
+    const wasEmpty = this.#buffer.size === 0;
     for (const chunk of list) {
       if (chunk.byteLength === 0) continue;
-      this.#queue.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.#size += chunk.byteLength;
+      this.#buffer.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), false);
     }
-    if (wasEmpty && this.#size > 0) {
+    if (wasEmpty && this.#buffer.size > 0) {
       this.#flush();
-      if (this.#size > 0 && !this.closing) this.loop.addWriter(this.fd, this.#onWritable);
+      if (this.#buffer.size > 0 && !this.closing) this.loop.addWriter(this.fd, this.#onWritable);
     }
-    this.#maybePause();
+    this.#buffer.maybePause();
   }
 
   canWriteEof(): boolean {
@@ -355,7 +349,7 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.#size === 0) {
+    if (this.#buffer.size === 0) {
       this.drop();
       this.loop.callSoon(() => this.finish(null));
     }
@@ -378,27 +372,25 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
       this.#watchingHangup = false;
       this.loop.removeReader(this.fd);
     }
-    if (this.#size > 0) this.loop.removeWriter(this.fd);
-    this.#queue = [];
-    this.#size = 0;
+    if (this.#buffer.size > 0) this.loop.removeWriter(this.fd);
+    this.#buffer.clear();
   }
 
   #hangup(): void {
-    if (this.#size > 0) this.fatal(new SystemError(errno.EPIPE, 'write'));
+    if (this.#buffer.size > 0) this.fatal(new SystemError(errno.EPIPE, 'write'));
     else this.forceClose(null);
   }
 
   #flush(): void {
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    const n = queue.length === 1 ? native.write(this.fd, queue[0]!) : native.writev(this.fd, queue.length > kIovMax ? queue.slice(0, kIovMax) : queue);
+    const chunks = this.#buffer.batch();
+    if (chunks.length === 0) return;
+    const n = chunks.length === 1 ? native.write(this.fd, chunks[0]!) : native.writev(this.fd, chunks);
     if (n < 0) {
-      if (n !== EAGAIN) this.fatal(new SystemError(n, queue.length === 1 ? 'write' : 'writev'));
+      if (n !== EAGAIN) this.fatal(new SystemError(n, chunks.length === 1 ? 'write' : 'writev'));
       return;
     }
-    this.#consume(n);
-    this.#maybeResume();
-    if (this.#size > 0 || this.lost) return;
+    this.#buffer.consume(n);
+    if (this.#buffer.size > 0 || this.lost) return;
     this.loop.removeWriter(this.fd);
     if (this.closing) {
       this.drop();
@@ -406,35 +398,11 @@ export class WritePipeTransport extends PipeTransport implements WriteTransport 
     }
   }
 
-  #consume(n: number): void {
-    const queue = this.#queue;
-    this.#size -= n;
-    let whole = 0;
-    while (whole < queue.length && n >= queue[whole]!.byteLength) {
-      n -= queue[whole]!.byteLength;
-      whole++;
-    }
-    if (whole > 0) queue.splice(0, whole);
-    if (n > 0) queue[0] = queue[0]!.subarray(n);
-  }
-
-  #maybePause(): void {
-    if (this.#protocolPaused || this.#size <= this.#high) return;
-    this.#protocolPaused = true;
+  #callFlow(name: 'pauseWriting' | 'resumeWriting'): void {
     try {
-      this.protocol.pauseWriting?.();
+      this.protocol[name]?.();
     } catch (error) {
-      this.report(error, 'pauseWriting');
-    }
-  }
-
-  #maybeResume(): void {
-    if (!this.#protocolPaused || this.#size > this.#low) return;
-    this.#protocolPaused = false;
-    try {
-      this.protocol.resumeWriting?.();
-    } catch (error) {
-      this.report(error, 'resumeWriting');
+      this.report(error, name);
     }
   }
 }

@@ -17,30 +17,14 @@ import type { Socket } from '../net/socket.js';
 import { errno } from '../sys/fd.js';
 import { SHUT_WR } from '../sys/socket.js';
 import type { BaseProtocol, BufferedProtocol, Protocol, Transport, WriteBufferLimits } from './types.js';
+import { WriteBuffer } from './write-buffer.js';
 
 const EAGAIN = errno.EAGAIN;
 const kReadSize = 65536;
-const kIovMax = 1024;
-export const kDefaultHigh = 64 * 1024;
 
 /** Told when a transport's connection is gone (a server counts its connections). */
 export interface TransportOwner {
   transportClosed(transport: SocketTransport): void;
-}
-
-/** Validates and completes write-buffer limits (asyncio's rules). */
-export function checkLimits(limits: Partial<WriteBufferLimits> | undefined): WriteBufferLimits {
-  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) {
-    throw new InvalidArgumentError(`limits must be an object, got ${describeValue(limits)}`);
-  }
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  let { high, low } = limits ?? {};
-  if (high !== undefined && !ok(high)) throw new InvalidArgumentError(`high must be an integer >= 0, got ${describeValue(high)}`);
-  if (low !== undefined && !ok(low)) throw new InvalidArgumentError(`low must be an integer >= 0, got ${describeValue(low)}`);
-  if (high === undefined) high = low === undefined ? kDefaultHigh : 4 * low;
-  if (low === undefined) low = Math.floor(high / 4);
-  if (!(high >= low)) throw new InvalidArgumentError(`high (${high}) must be >= low (${low})`);
-  return { high, low };
 }
 
 /** A stream transport over a non-blocking socket the transport owns. */
@@ -57,11 +41,10 @@ export class SocketTransport implements Transport {
   #closing = false;
   #eof = false;
   #lost = false;
-  #queue: Uint8Array[] = [];
-  #size = 0;
-  #high = kDefaultHigh;
-  #low = kDefaultHigh / 4;
-  #protocolPaused = false;
+  #buffer = new WriteBuffer({
+    pauseWriting: () => this.#callFlow('pauseWriting'),
+    resumeWriting: () => this.#callFlow('resumeWriting'),
+  });
   #made = false;
   #notMade: ((error: unknown) => void) | null = null;
   #untrack: () => void;
@@ -150,18 +133,15 @@ export class SocketTransport implements Transport {
   }
 
   getWriteBufferSize(): number {
-    return this.#size;
+    return this.#buffer.size;
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return this.#buffer.limits;
   }
 
   setWriteBufferLimits(limits?: Partial<WriteBufferLimits>): void {
-    const { high, low } = checkLimits(limits);
-    this.#high = high;
-    this.#low = low;
-    this.#maybePause();
+    this.#buffer.setLimits(limits);
   }
 
   write(data: ArrayBufferView): void {
@@ -170,7 +150,7 @@ export class SocketTransport implements Transport {
     const length = data.byteLength;
     if (length === 0 || this.#lost) return;
     let view = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, length);
-    if (this.#size === 0) {
+    if (this.#buffer.size === 0) {
       // Try at once: with an empty queue the kernel usually takes it all.
       const n = native.send(this.#fd, view, 0, length);
       if (n === length) return;
@@ -181,9 +161,7 @@ export class SocketTransport implements Transport {
       if (n > 0) view = view.subarray(n);
       this.#loop.addWriter(this.#fd, this.#onWritable);
     }
-    this.#queue.push(view);
-    this.#size += view.byteLength;
-    this.#maybePause();
+    this.#buffer.push(view);
   }
 
   writeLines(chunks: Iterable<ArrayBufferView>): void {
@@ -194,18 +172,16 @@ export class SocketTransport implements Transport {
     for (const chunk of list) checkView(chunk, 'chunk');
     if (this.#eof) throw new InvalidStateError('writeLines() after writeEof()');
     if (this.#lost) return;
-    const wasEmpty = this.#size === 0;
+    const wasEmpty = this.#buffer.size === 0;
     for (const chunk of list) {
-      if (chunk.byteLength === 0) continue;
-      this.#queue.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.#size += chunk.byteLength;
+      this.#buffer.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), false);
     }
-    if (wasEmpty && this.#size > 0) {
+    if (wasEmpty && this.#buffer.size > 0) {
       // One sendmsg for every chunk, then the writer for what is left.
       this.#flush();
-      if (this.#size > 0 && !this.#lost) this.#loop.addWriter(this.#fd, this.#onWritable);
+      if (this.#buffer.size > 0 && !this.#lost) this.#loop.addWriter(this.#fd, this.#onWritable);
     }
-    this.#maybePause();
+    this.#buffer.maybePause();
   }
 
   canWriteEof(): boolean {
@@ -215,14 +191,14 @@ export class SocketTransport implements Transport {
   writeEof(): void {
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#size === 0) this.#shutdownWrite();
+    if (this.#buffer.size === 0) this.#shutdownWrite();
   }
 
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#stopReading();
-    if (this.#size === 0) this.#loop.callSoon(() => this.#finish(null));
+    if (this.#buffer.size === 0) this.#loop.callSoon(() => this.#finish(null));
   }
 
   abort(): void {
@@ -298,31 +274,18 @@ export class SocketTransport implements Transport {
   }
 
   #flush(): void {
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    const n = queue.length === 1 ? native.send(this.#fd, queue[0]!) : native.sendv(this.#fd, queue.length > kIovMax ? queue.slice(0, kIovMax) : queue);
+    const chunks = this.#buffer.batch();
+    if (chunks.length === 0) return;
+    const n = chunks.length === 1 ? native.send(this.#fd, chunks[0]!) : native.sendv(this.#fd, chunks);
     if (n < 0) {
-      if (n !== EAGAIN) this.#fatal(new SystemError(n, queue.length === 1 ? 'send' : 'sendmsg'));
+      if (n !== EAGAIN) this.#fatal(new SystemError(n, chunks.length === 1 ? 'send' : 'sendmsg'));
       return;
     }
-    this.#consume(n);
-    this.#maybeResume();
-    if (this.#size > 0) return;
+    this.#buffer.consume(n);
+    if (this.#buffer.size > 0 || this.#lost) return;
     this.#loop.removeWriter(this.#fd);
     if (this.#closing) this.#finish(null);
     else if (this.#eof) this.#shutdownWrite();
-  }
-
-  #consume(n: number): void {
-    const queue = this.#queue;
-    this.#size -= n;
-    let whole = 0;
-    while (whole < queue.length && n >= queue[whole]!.byteLength) {
-      n -= queue[whole]!.byteLength;
-      whole++;
-    }
-    if (whole > 0) queue.splice(0, whole);
-    if (n > 0) queue[0] = queue[0]!.subarray(n);
   }
 
   #shutdownWrite(): void {
@@ -333,23 +296,11 @@ export class SocketTransport implements Transport {
     }
   }
 
-  #maybePause(): void {
-    if (this.#protocolPaused || this.#size <= this.#high) return;
-    this.#protocolPaused = true;
+  #callFlow(name: 'pauseWriting' | 'resumeWriting'): void {
     try {
-      this.#protocol.pauseWriting?.();
+      this.#protocol[name]?.();
     } catch (error) {
-      this.#report(error, 'pauseWriting');
-    }
-  }
-
-  #maybeResume(): void {
-    if (!this.#protocolPaused || this.#size > this.#low) return;
-    this.#protocolPaused = false;
-    try {
-      this.#protocol.resumeWriting?.();
-    } catch (error) {
-      this.#report(error, 'resumeWriting');
+      this.#report(error, name);
     }
   }
 
@@ -367,9 +318,8 @@ export class SocketTransport implements Transport {
     if (this.#lost) return;
     this.#closing = true;
     this.#stopReading();
-    if (this.#size > 0) this.#loop.removeWriter(this.#fd);
-    this.#queue = [];
-    this.#size = 0;
+    if (this.#buffer.size > 0) this.#loop.removeWriter(this.#fd);
+    this.#buffer.clear();
     if (this.#loop.closed) this.#finish(error);
     else this.#loop.callSoon(() => this.#finish(error));
   }
@@ -381,8 +331,7 @@ export class SocketTransport implements Transport {
     this.#closing = true;
     this.#reading = false;
     this.#untrack();
-    this.#queue = [];
-    this.#size = 0;
+    this.#buffer.clear();
     if (!this.#made) {
       this.#sock.close();
       this.#notMade?.(error ?? new ClosedError('the connection closed before it was made'));
