@@ -266,6 +266,23 @@ describe('transports and protocols', () => {
     await server.waitClosed();
   });
 
+  it('createConnection binds localAddress and honours its signal', async () => {
+    const loop = res.loop() as EventLoop;
+    const [server, port] = await echoServer(loop);
+    const [transport, client] = await loop.createConnection(() => new Recorder(), {
+      host: '127.0.0.1',
+      port,
+      localAddress: { address: '127.0.0.2' },
+    });
+    expect((transport.getExtraInfo('sockname') as InetAddress).address).toBe('127.0.0.2');
+    transport.close();
+    await client.closed;
+    const aborted = loop.createConnection(() => new Recorder(), { host: '127.0.0.1', port, signal: AbortSignal.abort(new Error('never mind')) });
+    await expect(aborted).rejects.toThrow('never mind');
+    server.close();
+    await server.waitClosed();
+  });
+
   it('a node:net client talks to a protocol server', async () => {
     const loop = res.loop() as EventLoop;
     const [server, port] = await echoServer(loop);
