@@ -106,7 +106,9 @@ export class HttpProtocol implements Protocol {
     if (!this.#sendingFile && !this.#ended) this.#transport?.resumeReading();
   }
 
+  // After a response that closes the connection, the rest of the chunk is parsed but ignored.
   #onHead(head: RequestHead): void {
+    if (this.#ended) return;
     this.#head = head;
     this.#body = [];
     this.#bodyBytes = 0;
@@ -120,12 +122,14 @@ export class HttpProtocol implements Protocol {
   }
 
   #onBody(chunk: Buffer): void {
+    if (this.#ended) return;
     this.#bodyBytes += chunk.length;
     if (this.#bodyBytes > this.#maxBodyBytes) throw new HttpError(413, 'request body too large');
     this.#body.push(chunk);
   }
 
   #onComplete(): void {
+    if (this.#ended) return;
     const head = this.#head!;
     this.#head = undefined;
     const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body);
@@ -136,6 +140,7 @@ export class HttpProtocol implements Protocol {
   }
 
   #reject(error: unknown): void {
+    if (this.#ended) return;
     const status = error instanceof HttpError ? error.status : 500;
     this.#respond(errorResponse(status), false, false, 1);
     this.#end();
