@@ -24,7 +24,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse): Prom
     }
   }
   const length = fd !== undefined ? fstatSync(fd).size : response.body.kind === 'bytes' ? response.body.data.length : 0;
-  res.writeHead(response.status, [...response.headers.flat(), 'Server', kServerName, 'Date', httpDate(), 'Content-Length', String(length)]);
+  res.writeHead(response.status, ['Server', kServerName, 'Date', httpDate(), ...response.headers.flat(), 'Content-Length', String(length)]);
   if (req.method === 'HEAD') {
     res.end();
     if (fd !== undefined) createReadStream('', { fd }).destroy();
