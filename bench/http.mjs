@@ -1,0 +1,119 @@
+// bench/http: wrk -t1 -c100 against the example HTTP/1.1 server on ioreactor
+// (examples/http-server.ts) and the same app on node:http (examples/http/node-http.ts), on
+// GET / and GET /json — requests/s and server CPU per request, servers interleaved, server
+// on CPU 0 and wrk on CPU 1 (taskset), loopback only.
+// usage: npm run bench:http [-- --rounds N] [-- --duration S] [-- --connections N]
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { clockTicks, cpuTicks, hasTaskset, pinned, root, table } from './echo/harness.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const rounds = Number(opt('--rounds', 3));
+const duration = Number(opt('--duration', 5));
+const connections = Number(opt('--connections', 100));
+const routes = ['/', '/json'];
+
+if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+  console.error('bench/http needs wrk (Debian: wrk)');
+  process.exit(2);
+}
+
+async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+const servers = {
+  ioreactor: (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http-server.ts'), '--port', String(port)],
+  'node:http': (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http', 'node-http.ts'), '--port', String(port)],
+};
+
+async function start(name) {
+  const port = await freePort();
+  const [command, argv] = pinned(0, servers[name](port));
+  const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      await response.text();
+      if (response.ok) return { child, port };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start`);
+}
+
+async function stop(child) {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await once(child, 'exit');
+  clearTimeout(timer);
+}
+
+function wrk(port, route) {
+  const [command, argv] = pinned(1, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, `http://127.0.0.1:${port}${route}`]);
+  const r = spawnSync(command, argv, { encoding: 'utf8', timeout: (duration + 30) * 1000 });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const total = /(\d+) requests in/.exec(r.stdout);
+  if (r.status !== 0 || !rps || !total || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`wrk failed or saw errors:\n${r.stdout}${r.stderr}`);
+  return { rps: Number(rps[1]), requests: Number(total[1]) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
+console.log('bench/http: wrk against the example HTTP/1.1 server on ioreactor and the same app on node:http');
+console.log(
+  `conditions: node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
+    `${hasTaskset ? 'server on CPU 0, wrk on CPU 1' : 'no taskset (unpinned)'}, wrk -t1 -c${connections} -d${duration}s, ${rounds} rounds`,
+);
+const samples = {};
+const names = Object.keys(servers);
+for (let round = 0; round < rounds; round++) {
+  const order = names.map((_, i) => names[(i + round) % names.length]);
+  for (const name of order) {
+    const { child, port } = await start(name);
+    try {
+      for (const route of routes) {
+        const before = cpuTicks(child.pid);
+        const { rps, requests } = wrk(port, route);
+        const cpu = (((cpuTicks(child.pid) - before) / clockTicks) * 1e6) / requests;
+        const key = `${name}|${route}`;
+        samples[key] ??= { rps: [], cpu: [] };
+        samples[key].rps.push(rps);
+        samples[key].cpu.push(cpu);
+        console.log(`round ${round + 1} ${name} ${route}: ${Math.round(rps)} req/s, ${cpu.toFixed(2)} µs CPU/request`);
+      }
+    } finally {
+      await stop(child);
+    }
+  }
+}
+const rows = [];
+for (const key of Object.keys(samples)) {
+  const [name, route] = key.split('|');
+  const mine = samples[key];
+  const node = samples[`node:http|${route}`];
+  rows.push({
+    server: name,
+    route,
+    'requests/s, median (min–max)': fmt(mine.rps),
+    'server CPU µs/req': fmt(mine.cpu, 2),
+    'node:http CPU ÷ this': node ? (median(node.cpu) / median(mine.cpu)).toFixed(2) : '-',
+  });
+}
+table(rows);
