@@ -133,6 +133,17 @@ export function recv(fd: number, size: number): Buffer {
   return buf.subarray(0, n);
 }
 
+/**
+ * The environment for external programs a test runs (curl, wrk, redis-cli…): this
+ * process's, without the sanitizer runtime `npm run test:asan` preloads into Node (curl
+ * with libasan preloaded hangs at start).
+ */
+export function toolEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  return env;
+}
+
 export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }

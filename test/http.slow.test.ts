@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getEventLoop } from '../lib/index.js';
 import { type RunningHttpServer, startHttpServer } from '../examples/http/server.js';
+import { toolEnv } from './helpers.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the part used here.
 interface AutocannonResult {
@@ -42,7 +43,7 @@ describe.each(['/', '/json'])('load on %s', (route) => {
   });
 
   it('wrk -t1 -c10 -d2s', async () => {
-    const { stdout } = await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${server.port}${route}`], { timeout: 20_000 });
+    const { stdout } = await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${server.port}${route}`], { timeout: 20_000, env: toolEnv() });
     expect(stdout).not.toMatch(/Socket errors|Non-2xx/);
     const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
     expect(requests).toBeGreaterThan(100);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getEventLoop } from '../lib/index.js';
 import { type RunningHttpServer, startHttpServer } from '../examples/http/server.js';
+import { toolEnv } from './helpers.js';
 
 const run = promisify(execFile);
 let server: RunningHttpServer;
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 async function curl(...args: string[]): Promise<string> {
-  const { stdout } = await run('curl', ['-sS', '--max-time', '5', ...args], { encoding: 'latin1', maxBuffer: 8 << 20 });
+  const { stdout } = await run('curl', ['-sS', '--max-time', '5', ...args], { encoding: 'latin1', maxBuffer: 8 << 20, env: toolEnv() });
   return stdout;
 }
 
@@ -102,7 +103,7 @@ describe('curl', () => {
   });
 
   it('keeps the connection alive across two URLs', async () => {
-    const { stderr } = await run('curl', ['-sS', '-v', '--max-time', '5', `${base}/`, `${base}/json`]);
+    const { stderr } = await run('curl', ['-sS', '-v', '--max-time', '5', `${base}/`, `${base}/json`], { env: toolEnv() });
     expect(stderr).toMatch(/Re-using existing connection|Reusing existing/);
   });
 

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { startIoreactorServer, type RespServer } from '../examples/resp/ioreactor.js';
 import { startNetServer } from '../examples/resp/net.js';
+import { toolEnv } from './helpers.js';
 
 const TESTS = 'ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange,mset';
 
@@ -12,7 +13,7 @@ const TESTS = 'ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange,mse
 function redisBenchmark(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const args = ['-p', String(port), '-t', TESTS, '-q', '-n', '2000', '-c', '10'];
-    const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'], env: toolEnv() });
     let out = '';
     const timer = setTimeout(() => child.kill(), 60_000);
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

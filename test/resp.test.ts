@@ -8,6 +8,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIoreactorServer, type RespServer } from '../examples/resp/ioreactor.js';
 import { RespParser } from '../examples/resp/parser.js';
+import { toolEnv } from './helpers.js';
 
 let server: RespServer;
 beforeAll(async () => {
@@ -46,7 +47,7 @@ function rawExchange(request: Buffer | string, { untilBytes = Infinity, timeoutM
 /** Runs redis-cli with `args`, `stdin` piped in; resolves with stdout. */
 function redisCli(args: string[], stdin = ''): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', ['-p', String(server.port), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('redis-cli', ['-p', String(server.port), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: toolEnv() });
     let out = '';
     const timer = setTimeout(() => child.kill(), 10_000);
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
