@@ -4,11 +4,9 @@
 // on CPU 0 and wrk on CPU 1 (taskset), loopback only.
 // usage: npm run bench:http [-- --rounds N] [-- --duration S] [-- --connections N]
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { clockTicks, cpuTicks, hasTaskset, pinned, root, table } from './echo/harness.mjs';
+import { clockTicks, cpuTicks, freePort, hasTaskset, median, pinned, root, spread, table, terminate } from './echo/harness.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -25,14 +23,6 @@ if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
   process.exit(2);
 }
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
 
 const servers = {
   ioreactor: (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http-server.ts'), '--port', String(port)],
@@ -57,12 +47,6 @@ async function start(name) {
   throw new Error(`${name} did not start`);
 }
 
-async function stop(child) {
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await once(child, 'exit');
-  clearTimeout(timer);
-}
 
 function wrk(port, route) {
   const [command, argv] = pinned(1, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, `http://127.0.0.1:${port}${route}`]);
@@ -73,8 +57,6 @@ function wrk(port, route) {
   return { rps: Number(rps[1]), requests: Number(total[1]) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 
 console.log('bench/http: wrk against the example HTTP/1.1 server on ioreactor and the same app on node:http');
 console.log(
@@ -99,7 +81,7 @@ for (let round = 0; round < rounds; round++) {
         console.log(`round ${round + 1} ${name} ${route}: ${Math.round(rps)} req/s, ${cpu.toFixed(2)} µs CPU/request`);
       }
     } finally {
-      await stop(child);
+      await terminate(child);
     }
   }
 }
@@ -111,8 +93,8 @@ for (const key of Object.keys(samples)) {
   rows.push({
     server: name,
     route,
-    'requests/s, median (min–max)': fmt(mine.rps),
-    'server CPU µs/req': fmt(mine.cpu, 2),
+    'requests/s, median (min–max)': spread(mine.rps),
+    'server CPU µs/req': spread(mine.cpu, 2),
     'node:http CPU ÷ this': node ? (median(node.cpu) / median(mine.cpu)).toFixed(2) : '-',
   });
 }

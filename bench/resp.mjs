@@ -4,11 +4,9 @@
 // CPU 1 (taskset), loopback only.
 // usage: npm run bench:resp [-- --rounds N] [-- --requests N] [-- --clients N] [-- --tests set,get]
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { clockTicks, cpuTicks, hasTaskset, pinned, root, table } from './echo/harness.mjs';
+import { clockTicks, cpuTicks, freePort, hasTaskset, median, pinned, root, spread, table, terminate } from './echo/harness.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -26,14 +24,6 @@ if (spawnSync('sh', ['-c', 'command -v redis-benchmark && command -v redis-serve
   process.exit(2);
 }
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
 
 const tsx = ['--import', 'tsx'];
 const servers = {
@@ -56,12 +46,6 @@ async function start(name) {
   throw new Error(`${name} did not start`);
 }
 
-async function stop(child) {
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await once(child, 'exit');
-  clearTimeout(timer);
-}
 
 function run(port, pipeline) {
   const [command, argv] = pinned(1, ['redis-benchmark', '-p', String(port), '-t', tests, '-n', String(requests), '-c', String(clients), '-P', String(pipeline), '--csv']);
@@ -75,8 +59,6 @@ function run(port, pipeline) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 
 console.log('bench/resp: redis-benchmark against redis-server, ioreactor and node:net RESP servers');
 console.log(
@@ -106,7 +88,7 @@ for (let round = 0; round < rounds; round++) {
         console.log(`round ${round + 1} ${name} -P ${p}: ${results.map((r) => `${r.test} ${Math.round(r.rps)}/s`).join(', ')}, ${cpuUsPerRequest.toFixed(2)} µs CPU/request`);
       }
     } finally {
-      await stop(child);
+      await terminate(child);
     }
   }
 }
@@ -120,8 +102,8 @@ for (const key of Object.keys(samples)) {
     server: name,
     test,
     pipeline: p,
-    'requests/s, median (min–max)': fmt(mine.rps),
-    'server CPU µs/req': fmt(mine.cpu, 2),
+    'requests/s, median (min–max)': spread(mine.rps),
+    'server CPU µs/req': spread(mine.cpu, 2),
     'vs redis-server': ref ? (median(mine.rps) / median(ref.rps)).toFixed(2) : '-',
     'vs node:net': net ? (median(mine.rps) / median(net.rps)).toFixed(2) : '-',
   });

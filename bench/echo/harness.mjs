@@ -124,3 +124,31 @@ export function table(rows) {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(header.map((h) => row[h])));
 }
+
+/** A free TCP port on 127.0.0.1 (for servers that take a port, not 0). */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  const { once } = await import('node:events');
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
+export async function terminate(child) {
+  const { once } = await import('node:events');
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await once(child, 'exit');
+  clearTimeout(timer);
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** "median (min–max)" with `digits` decimals. */
+export const spread = (xs, digits = 0) =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
