@@ -48,10 +48,12 @@ describe('cooperative budget', () => {
     const [a, b] = res.socketpair();
     const [c, d] = res.socketpair();
     const chunk = Buffer.alloc(4096, 1);
-    const buf = Buffer.alloc(65536);
+    // Exactly one chunk per read: every read is full, so none marks the socket drained and
+    // every operation of the flooder could complete at once.
+    const buf = Buffer.alloc(4096);
     let other = 0;
     let stop = false;
-    // The flooder reads data that is always there; the other echoes small messages.
+    // The flooder reads data that is always there.
     const flood = (async () => {
       let rounds = 0;
       while (!stop && rounds < 50_000) {
@@ -62,10 +64,12 @@ describe('cooperative budget', () => {
       return rounds;
     })();
     const small = Buffer.alloc(16);
+    // The other connection's data comes from a macrotask (setImmediate): it can only
+    // progress if the flooder's chain of immediate completions yields now and then.
     const pinger = (async () => {
       while (other < 200) {
-        await loop.sockSendAll(c, small);
-        await loop.sockRecvInto(d, small);
+        setImmediate(() => sys.write(d, small));
+        await loop.sockRecvInto(c, small);
         other++;
       }
       stop = true;
