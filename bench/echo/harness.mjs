@@ -43,6 +43,20 @@ export function addTrees(args) {
   return trees;
 }
 
+export const openLoopPath = path.join(bin, 'echo_openloop');
+
+/**
+ * Why the libuv C server is not available (libuv1-dev missing, compile error), or null
+ * once build() has compiled it and added it to `servers` as `libuv`.
+ */
+export let libuvSkipped = 'not built yet';
+
+/** `cc -O2 SRC -o OUT LIBS`; returns stderr on failure, null on success. */
+function compileC(src, out, libs = []) {
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(here, src), ...libs], { encoding: 'utf8' });
+  return r.status === 0 ? null : (r.stderr || r.error?.message || `cc exited with ${r.status}`).trim();
+}
+
 /** Builds the C load generator and the C server into build-bench/; checks dist/. */
 export function build() {
   const steps = [
@@ -53,6 +67,17 @@ export function build() {
     const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
   }
+  // Not CMake targets (CMakeLists.txt belongs to the addon build): plain cc, and the libuv
+  // server only where libuv's header and library are installed.
+  const openLoopError = compileC('openloop.c', openLoopPath);
+  if (openLoopError) throw new Error(`building bench/echo/openloop.c failed:\n${openLoopError}`);
+  if (!existsSync('/usr/include/uv.h') && spawnSync('sh', ['-c', 'echo "#include <uv.h>" | cc -E - >/dev/null 2>&1']).status !== 0) {
+    libuvSkipped = 'skipped: libuv1-dev not installed (Debian: apt-get install libuv1-dev)';
+  } else {
+    const error = compileC('server_libuv.c', path.join(bin, 'echo_server_libuv'), ['-luv']);
+    libuvSkipped = error ? `skipped: building server_libuv.c against libuv failed: ${error.split('\n')[0]}` : null;
+  }
+  if (libuvSkipped === null) servers.libuv = [path.join(bin, 'echo_server_libuv')];
   if (!existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run npm run build:ts');
 }
 
@@ -152,3 +177,70 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 /** "median (min–max)" with `digits` decimals. */
 export const spread = (xs, digits = 0) =>
   `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
+/**
+ * One closed-loop echo run: starts `name`'s server on CPU 0, runs the C client on CPU 1
+ * for `warmup` + `duration` seconds with `conns` connections of `size`-byte messages,
+ * and returns the client's JSON plus the server's CPU µs per echoed message (utime +
+ * stime over the whole client run / every message echoed in it) and `others`, the share
+ * of the machine other processes used meanwhile.
+ */
+export async function echoRun(name, size, conns, duration, warmup) {
+  const { result, others } = await othersCpu(async () => {
+    const { child, port } = await startServer(servers[name]);
+    try {
+      const before = cpuTicks(child.pid);
+      const [cmd, argv] = pinned(1, [clientPath, '127.0.0.1', String(port), String(conns), String(size), String(duration), String(warmup)]);
+      const r = await spawnAsync(cmd, argv, (duration + warmup + 60) * 1000);
+      const after = cpuTicks(child.pid);
+      if (r.status !== 0) throw new Error(`echo client failed against ${name} (${size} B, ${conns} conns): ${r.stderr.trim()}`);
+      const out = JSON.parse(r.stdout.trim());
+      return { ...out, cpuUsPerMsg: (((after - before) / clockTicks) * 1e6) / out.total_msgs };
+    } finally {
+      await stopServer(child);
+    }
+  });
+  return { ...result, others };
+}
+
+/**
+ * One open-loop run (openloop.c): `rate` messages/s of `size` bytes over `conns`
+ * connections on a fixed schedule, latency from each message's scheduled send time.
+ */
+export async function openLoopRun(name, size, conns, rate, duration, warmup) {
+  const { result, others } = await othersCpu(async () => {
+    const { child, port } = await startServer(servers[name]);
+    try {
+      const before = cpuTicks(child.pid);
+      const [cmd, argv] = pinned(1, [openLoopPath, '127.0.0.1', String(port), String(conns), String(size), String(Math.round(rate)), String(duration), String(warmup)]);
+      const r = await spawnAsync(cmd, argv, (duration + warmup + 60) * 1000);
+      const after = cpuTicks(child.pid);
+      if (r.status !== 0) throw new Error(`open-loop client failed against ${name}: ${r.stderr.trim()}`);
+      const out = JSON.parse(r.stdout.trim());
+      return { ...out, rate, cpuUsPerMsg: (((after - before) / clockTicks) * 1e6) / Math.max(1, out.total_msgs) };
+    } finally {
+      await stopServer(child);
+    }
+  });
+  return { ...result, others };
+}
+
+/** spawn, collecting stdout/stderr, without blocking the event loop (progress keeps ticking). */
+export function spawnAsync(cmd, argv, timeoutMs, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
