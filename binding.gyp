@@ -12,6 +12,7 @@
         "native/js/selector_wrap.cc",
         "native/js/socket_wrap.cc",
         "native/js/sys_wrap.cc",
+        "native/js/waker_wrap.cc",
         "native/core/clock.cc",
         "native/core/fd_ops.cc",
         "native/core/selector.cc",
@@ -19,7 +20,8 @@
         "native/core/selector_kqueue.cc",
         "native/core/selector_poll.cc",
         "native/core/selector_select.cc",
-        "native/core/socket_ops.cc"
+        "native/core/socket_ops.cc",
+        "native/core/waker.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -10,6 +10,7 @@
 #include "js/selector_wrap.h"
 #include "js/socket_wrap.h"
 #include "js/sys_wrap.h"
+#include "js/waker_wrap.h"
 
 namespace ioreactor {
 namespace js {
@@ -41,6 +42,7 @@ void CleanupEnv(napi_async_cleanup_hook_handle handle, void* arg) {
   // FinalizationRegistry, but an exiting worker runs no finalizers.
   for (int fd : data->owned_fds) core::Close(fd);
   data->owned_fds.clear();
+  CloseEnvWakers(data);
   if (data->closing_handles == 0) {
     data->cleanup_handle = nullptr;
     napi_remove_async_cleanup_hook(handle);
@@ -98,6 +100,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Selector", selector);
   exports.Set("Loop", loop);
   InitSys(env, exports);
+  InitWakers(env, exports);
   InitSockets(env, exports);
   return exports;
 }

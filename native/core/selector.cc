@@ -52,6 +52,31 @@ bool BackendCompiled(Backend backend) {
   return false;
 }
 
+int Selector::OpenWaker(std::shared_ptr<Waker>* out) {
+  if (waker_) return -EEXIST;
+  int err = 0;
+  std::shared_ptr<Waker> waker = Waker::OpenFd(&err);
+  if (!waker) return err;
+  err = Register(waker->read_fd(), kEventRead, 0);
+  if (err != 0) return err;  // the shared_ptr closes the fds
+  if (WakerRegistryAdd(waker) == 0) {
+    Unregister(waker->read_fd());
+    return -EOVERFLOW;
+  }
+  waker_fd_ = waker->read_fd();
+  waker_ = waker;
+  *out = waker;
+  return 0;
+}
+
+void Selector::CloseWaker() {
+  if (!waker_) return;
+  WakerRegistryRemove(waker_->id());
+  waker_->Close();
+  waker_.reset();
+  waker_fd_ = -1;
+}
+
 std::unique_ptr<Selector> CreateSelector(Backend backend, int* err) {
   *err = 0;
   switch (backend) {

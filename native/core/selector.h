@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "waker.h"
+
 namespace ioreactor {
 namespace core {
 
@@ -13,6 +15,22 @@ namespace core {
 constexpr uint32_t kEventRead = 1u << 0;
 constexpr uint32_t kEventWrite = 1u << 1;
 constexpr uint32_t kEventMask = kEventRead | kEventWrite;
+
+/// Registration flags (opt-in; none means level-triggered, the contract below).
+/// kFlagEdge: report a direction only when new readiness arrives (EPOLLET,
+/// EV_CLEAR). kFlagOneshot: after one report the fd stays registered but is
+/// disarmed until Modify re-arms it (EPOLLONESHOT, EV_DISPATCH). kFlagExclusive:
+/// EPOLLEXCLUSIVE, for an fd (a listening socket) watched by several epoll
+/// instances, only one of which is woken; it is add-only in the kernel, so
+/// Modify refuses it. A backend without a flag refuses it with -EOPNOTSUPP and
+/// changes nothing.
+constexpr uint32_t kFlagEdge = 1u << 0;
+constexpr uint32_t kFlagOneshot = 1u << 1;
+constexpr uint32_t kFlagExclusive = 1u << 2;
+constexpr uint32_t kFlagMask = kFlagEdge | kFlagOneshot | kFlagExclusive;
+
+/// The fd Select reports for the selector's waker (which may have no fd at all).
+constexpr int32_t kWakerFd = -1;
 
 enum class Backend : int {
   kEpoll = 0,
@@ -44,13 +62,19 @@ class Selector {
   /// negative fd, -ERANGE for an fd the backend cannot represent (select:
   /// fd >= FD_SETSIZE), or the kernel's error (epoll: EPERM for a regular
   /// file; kqueue: EBADF for a closed fd). On failure nothing is registered.
-  virtual int Register(int fd, uint32_t events) = 0;
+  /// `flags` is a subset of SupportedFlags() (-EOPNOTSUPP otherwise, nothing
+  /// changed; kFlagOneshot with kFlagExclusive: -EINVAL).
+  virtual int Register(int fd, uint32_t events, uint32_t flags = 0) = 0;
 
   /// Changes the events of a registered fd. Returns -ENOENT if fd is not
   /// registered. On a kernel failure the fd is no longer registered (the
   /// selector drops it from the kernel set as far as it can), so a failed
   /// modify never leaves a half-updated registration behind.
-  virtual int Modify(int fd, uint32_t events) = 0;
+  /// Modify always reaches the kernel, so it re-arms a one-shot registration
+  /// even with unchanged events. -EOPNOTSUPP (nothing changed) for flags the
+  /// backend lacks and for an exclusive registration or kFlagExclusive, which
+  /// the kernel refuses to modify (epoll_ctl(2): EINVAL).
+  virtual int Modify(int fd, uint32_t events, uint32_t flags = 0) = 0;
 
   /// Stops watching fd. Returns -ENOENT if fd is not registered. The
   /// registration is always forgotten; a kernel error is returned only for
@@ -67,8 +91,22 @@ class Selector {
   /// registered direction. Returns the number of pairs written or -errno.
   virtual int Select(double timeout_ms, int32_t* out, int capacity) = 0;
 
-  /// Number of registered fds.
+  /// Number of registered fds (the waker's fd, if any, included).
   virtual int Size() const = 0;
+
+  /// The flags Register and Modify accept on this backend.
+  virtual uint32_t SupportedFlags() const { return 0; }
+
+  /// Creates this selector's waker, registered for reading: Select reports it
+  /// as (kWakerFd, kEventRead) whenever Wake() was called since it last reported
+  /// it, and resets it in that same Select call (before returning), so every
+  /// wake that happens before Select returns is covered by that report or an
+  /// earlier one, and a later wake makes a later Select report it again. The
+  /// waker is added to the process-wide registry (waker.h) and is closed and
+  /// removed by Close(). One per selector: -EEXIST for a second; -EBADF closed.
+  virtual int OpenWaker(std::shared_ptr<Waker>* out);
+  /// The waker, or null.
+  const std::shared_ptr<Waker>& waker() const { return waker_; }
 
   /// The kernel object's fd (epoll, kqueue), or -1 for poll and select.
   virtual int Fileno() const { return -1; }
@@ -82,7 +120,17 @@ class Selector {
 
  protected:
   Selector() = default;
+  /// Closes and unregisters the waker; every backend's Close() calls it first.
+  void CloseWaker();
+  /// Whether fd is the waker's own fd (not the user's to modify or unregister).
+  bool IsWakerFd(int fd) const { return fd >= 0 && fd == waker_fd_; }
+  /// For Select: resets the waker that was just seen ready.
+  void DrainWaker() {
+    if (waker_) waker_->Drain();
+  }
   uint64_t eintr_retries_ = 0;
+  std::shared_ptr<Waker> waker_;
+  int waker_fd_ = -1;
 };
 
 /// Creates and opens a selector of the given kind. On failure returns null and

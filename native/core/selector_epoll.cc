@@ -1,4 +1,5 @@
-// epoll(7) backend (Linux). Level-triggered: no EPOLLET, no EPOLLONESHOT.
+// epoll(7) backend (Linux). Level-triggered unless a registration asks for
+// EPOLLET, EPOLLONESHOT or EPOLLEXCLUSIVE (selector.h, kFlag*).
 #include "platform.h"
 
 #ifdef IOR_HAVE_EPOLL
@@ -19,12 +20,25 @@ namespace ioreactor {
 namespace core {
 namespace {
 
-uint32_t ToEpoll(uint32_t events) {
+// Since Linux 4.5; older headers lack the name.
+#ifndef EPOLLEXCLUSIVE
+#define EPOLLEXCLUSIVE (1u << 28)
+#endif
+
+uint32_t ToEpoll(uint32_t events, uint32_t flags) {
   uint32_t ev = 0;
   if (events & kEventRead) ev |= EPOLLIN;
   if (events & kEventWrite) ev |= EPOLLOUT;
+  if (flags & kFlagEdge) ev |= EPOLLET;
+  if (flags & kFlagOneshot) ev |= EPOLLONESHOT;
+  if (flags & kFlagExclusive) ev |= EPOLLEXCLUSIVE;
   return ev;
 }
+
+struct Registration {
+  uint32_t events;
+  uint32_t flags;
+};
 
 // The registered mask rides in the upper half of epoll_data so Select needs no
 // lookup per event.
@@ -40,25 +54,36 @@ class EpollSelector final : public Selector {
 
   Backend Kind() const override { return Backend::kEpoll; }
 
-  int Register(int fd, uint32_t events) override {
+  uint32_t SupportedFlags() const override { return kFlagMask; }
+
+  int Register(int fd, uint32_t events, uint32_t flags) override {
     if (epfd_ < 0) return -EBADF;
     if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if ((flags & ~kFlagMask) != 0) return -EOPNOTSUPP;
+    // epoll_ctl(2): EPOLLEXCLUSIVE with EPOLLONESHOT is EINVAL.
+    if ((flags & kFlagExclusive) && (flags & kFlagOneshot)) return -EINVAL;
     if (registered_.count(fd) != 0) return -EEXIST;
     struct epoll_event ev;
-    ev.events = ToEpoll(events);
+    ev.events = ToEpoll(events, flags);
     ev.data.u64 = PackData(fd, events);
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return -errno;
-    registered_.emplace(fd, events);
+    registered_.emplace(fd, Registration{events, flags});
     return 0;
   }
 
-  int Modify(int fd, uint32_t events) override {
+  int Modify(int fd, uint32_t events, uint32_t flags) override {
     if (epfd_ < 0) return -EBADF;
     if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if ((flags & ~kFlagMask) != 0) return -EOPNOTSUPP;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = registered_.find(fd);
     if (it == registered_.end()) return -ENOENT;
+    // EPOLL_CTL_MOD of an exclusive registration, or to one, is EINVAL
+    // (epoll_ctl(2)); refused here so the registration survives, where a real
+    // kernel failure below would drop it.
+    if ((flags & kFlagExclusive) || (it->second.flags & kFlagExclusive)) return -EOPNOTSUPP;
     struct epoll_event ev;
-    ev.events = ToEpoll(events);
+    ev.events = ToEpoll(events, flags);
     ev.data.u64 = PackData(fd, events);
     if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
       const int err = -errno;
@@ -69,12 +94,13 @@ class EpollSelector final : public Selector {
       registered_.erase(it);
       return err;
     }
-    it->second = events;
+    it->second = Registration{events, flags};
     return 0;
   }
 
   int Unregister(int fd) override {
     if (epfd_ < 0) return -EBADF;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = registered_.find(fd);
     if (it == registered_.end()) return -ENOENT;
     registered_.erase(it);
@@ -115,6 +141,13 @@ class EpollSelector final : public Selector {
       if (kev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) mask |= kEventWrite;
       mask &= registered;
       if (mask == 0) continue;
+      if (fd == waker_fd_) {
+        DrainWaker();
+        out[2 * count] = kWakerFd;
+        out[2 * count + 1] = static_cast<int32_t>(kEventRead);
+        ++count;
+        continue;
+      }
       out[2 * count] = fd;
       out[2 * count + 1] = static_cast<int32_t>(mask);
       ++count;
@@ -126,6 +159,7 @@ class EpollSelector final : public Selector {
   int Fileno() const override { return epfd_; }
 
   void Close() override {
+    CloseWaker();
     if (epfd_ >= 0) {
       close(epfd_);
       epfd_ = -1;
@@ -136,7 +170,7 @@ class EpollSelector final : public Selector {
 
  private:
   int epfd_;
-  std::unordered_map<int, uint32_t> registered_;
+  std::unordered_map<int, Registration> registered_;
   std::vector<struct epoll_event> events_;
 };
 

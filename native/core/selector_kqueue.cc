@@ -1,5 +1,8 @@
 // kqueue(2) backend (macOS and the BSDs). One filter per direction; Select
 // merges an fd's read and write filters into one entry (CPython gh-110038).
+// Edge-triggered is EV_CLEAR and one-shot EV_DISPATCH (the knote stays, disabled,
+// until re-enabled: epoll's EPOLLONESHOT semantics, where EV_ONESHOT would delete
+// it); there is no EPOLLEXCLUSIVE. The waker is an EVFILT_USER knote.
 #include "platform.h"
 
 #ifdef IOR_HAVE_KQUEUE
@@ -22,8 +25,13 @@ namespace ioreactor {
 namespace core {
 namespace {
 
+// EVFILT_USER idents live in their own namespace (knotes are keyed by ident
+// and filter), so this cannot collide with an fd's read or write filter.
+constexpr uintptr_t kWakerIdent = 0;
+
 struct Registration {
   uint32_t events;
+  uint32_t flags;
   // Select pass in which this fd was last written to `out`, and where.
   uint64_t stamp;
   int slot;
@@ -36,12 +44,15 @@ class KqueueSelector final : public Selector {
 
   Backend Kind() const override { return Backend::kKqueue; }
 
-  int Register(int fd, uint32_t events) override {
+  uint32_t SupportedFlags() const override { return kFlagEdge | kFlagOneshot; }
+
+  int Register(int fd, uint32_t events, uint32_t flags) override {
     if (kq_ < 0) return -EBADF;
     if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if ((flags & ~SupportedFlags()) != 0) return -EOPNOTSUPP;
     if (registered_.count(fd) != 0) return -EEXIST;
-    auto it = registered_.emplace(fd, Registration{0, 0, 0}).first;
-    const int err = Apply(fd, &it->second, events);
+    auto it = registered_.emplace(fd, Registration{0, 0, 0, 0}).first;
+    const int err = Apply(fd, &it->second, events, flags);
     if (err != 0) {
       registered_.erase(it);
       return err;
@@ -50,13 +61,14 @@ class KqueueSelector final : public Selector {
     return 0;
   }
 
-  int Modify(int fd, uint32_t events) override {
+  int Modify(int fd, uint32_t events, uint32_t flags) override {
     if (kq_ < 0) return -EBADF;
     if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if ((flags & ~SupportedFlags()) != 0) return -EOPNOTSUPP;
     auto it = registered_.find(fd);
     if (it == registered_.end()) return -ENOENT;
     const uint32_t old_events = it->second.events;
-    const int err = Apply(fd, &it->second, events);
+    const int err = Apply(fd, &it->second, events, flags);
     if (err != 0) {
       filters_ -= Filters(old_events);
       registered_.erase(it);
@@ -121,6 +133,14 @@ class KqueueSelector final : public Selector {
     for (int i = 0; i < n; ++i) {
       const struct kevent& kev = events_[i];
       if (kev.flags & EV_ERROR) continue;
+      if (kev.filter == EVFILT_USER) {
+        // EV_CLEAR reset the knote as kevent() returned it: nothing to drain.
+        if (!waker_) continue;
+        out[2 * count] = kWakerFd;
+        out[2 * count + 1] = static_cast<int32_t>(kEventRead);
+        ++count;
+        continue;
+      }
       uint32_t bit;
       if (kev.filter == EVFILT_READ) {
         bit = kEventRead;
@@ -141,6 +161,14 @@ class KqueueSelector final : public Selector {
       }
       reg.stamp = stamp_;
       reg.slot = count;
+      if ((reg.flags & kFlagOneshot) && (reg.events & ~bit) != 0) {
+        // EV_DISPATCH disabled only the filter that fired; epoll's one-shot
+        // disarms the whole fd, and so does this selector's contract. The other
+        // direction, if it fired in this same batch, is still merged below.
+        struct kevent other;
+        EV_SET(&other, static_cast<uintptr_t>(fd), FilterOf(reg.events & ~bit), EV_DISABLE, 0, 0, 0);
+        Submit(&other, 1);
+      }
       out[2 * count] = fd;
       out[2 * count + 1] = static_cast<int32_t>(bit);
       ++count;
@@ -151,7 +179,29 @@ class KqueueSelector final : public Selector {
   int Size() const override { return static_cast<int>(registered_.size()); }
   int Fileno() const override { return kq_; }
 
+  int OpenWaker(std::shared_ptr<Waker>* out) override {
+    if (kq_ < 0) return -EBADF;
+    if (waker_) return -EEXIST;
+    struct kevent kev;
+    EV_SET(&kev, kWakerIdent, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, 0);
+    int err = Submit(&kev, 1);
+    if (err != 0) return err;
+    std::shared_ptr<Waker> waker = Waker::ForKqueue(kq_, kWakerIdent);
+    if (WakerRegistryAdd(waker) == 0) {
+      EV_SET(&kev, kWakerIdent, EVFILT_USER, EV_DELETE, 0, 0, 0);
+      Submit(&kev, 1);
+      return -EOVERFLOW;
+    }
+    waker_ = waker;
+    filters_ += 1;
+    *out = waker;
+    return 0;
+  }
+
   void Close() override {
+    // The waker first: once it is closed no other thread's Wake() can reach the
+    // kqueue number this is about to close.
+    CloseWaker();
     if (kq_ >= 0) {
       close(kq_);
       kq_ = -1;
@@ -208,12 +258,25 @@ class KqueueSelector final : public Selector {
   // changes before it were applied, so every filter of fd is deleted (errors
   // ignored: there may be nothing left) and the error returned, leaving no
   // half-updated registration behind.
-  int Apply(int fd, Registration* reg, uint32_t events) {
+  //
+  // EV_ENABLE re-arms a knote EV_DISPATCH disabled (modify re-arms one-shot).
+  // EV_CLEAR and EV_DISPATCH are taken when a knote is created, not when it is
+  // re-added, so a change of flags deletes the old knotes first (errors of
+  // those deletes are expected for a closed fd and caught by the adds).
+  int Apply(int fd, Registration* reg, uint32_t events, uint32_t flags) {
+    if (reg->events != 0 && reg->flags != flags) {
+      Delete(fd, EVFILT_READ);
+      Delete(fd, EVFILT_WRITE);
+      reg->events = 0;
+    }
+    const unsigned short add = static_cast<unsigned short>(
+        EV_ADD | EV_ENABLE | ((flags & kFlagEdge) ? EV_CLEAR : 0) |
+        ((flags & kFlagOneshot) ? EV_DISPATCH : 0));
     struct kevent changes[2];
     int n = 0;
     for (const uint32_t bit : {kEventRead, kEventWrite}) {
       if (events & bit) {
-        EV_SET(&changes[n], static_cast<uintptr_t>(fd), FilterOf(bit), EV_ADD, 0, 0, 0);
+        EV_SET(&changes[n], static_cast<uintptr_t>(fd), FilterOf(bit), add, 0, 0, 0);
         ++n;
       }
     }
@@ -230,6 +293,7 @@ class KqueueSelector final : public Selector {
       return err;
     }
     reg->events = events;
+    reg->flags = flags;
     return 0;
   }
 

@@ -32,9 +32,11 @@ class PollSelector final : public Selector {
 
   Backend Kind() const override { return Backend::kPoll; }
 
-  int Register(int fd, uint32_t events) override {
+  int Register(int fd, uint32_t events, uint32_t flags) override {
     if (closed_) return -EBADF;
     if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    // No kernel notion of edge or one-shot readiness here (selector.h).
+    if (flags != 0) return -EOPNOTSUPP;
     if (index_.count(fd) != 0) return -EEXIST;
     struct pollfd p;
     p.fd = fd;
@@ -46,9 +48,11 @@ class PollSelector final : public Selector {
     return 0;
   }
 
-  int Modify(int fd, uint32_t events) override {
+  int Modify(int fd, uint32_t events, uint32_t flags) override {
     if (closed_) return -EBADF;
     if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if (flags != 0) return -EOPNOTSUPP;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = index_.find(fd);
     if (it == index_.end()) return -ENOENT;
     pollfds_[it->second].events = ToPoll(events);
@@ -58,6 +62,7 @@ class PollSelector final : public Selector {
 
   int Unregister(int fd) override {
     if (closed_) return -EBADF;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = index_.find(fd);
     if (it == index_.end()) return -ENOENT;
     const size_t slot = it->second;
@@ -101,8 +106,14 @@ class PollSelector final : public Selector {
       if (rev & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) mask |= kEventWrite;
       mask &= registered_[i];
       if (mask == 0) continue;
-      out[2 * count] = pollfds_[i].fd;
-      out[2 * count + 1] = static_cast<int32_t>(mask);
+      if (pollfds_[i].fd == waker_fd_) {
+        DrainWaker();
+        out[2 * count] = kWakerFd;
+        out[2 * count + 1] = static_cast<int32_t>(kEventRead);
+      } else {
+        out[2 * count] = pollfds_[i].fd;
+        out[2 * count + 1] = static_cast<int32_t>(mask);
+      }
       ++count;
     }
     if (size != 0) next_slot_ = (start + scanned) % size;
@@ -112,6 +123,7 @@ class PollSelector final : public Selector {
   int Size() const override { return static_cast<int>(pollfds_.size()); }
 
   void Close() override {
+    CloseWaker();
     closed_ = true;
     std::vector<struct pollfd>().swap(pollfds_);
     std::vector<uint32_t>().swap(registered_);

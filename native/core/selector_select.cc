@@ -29,9 +29,11 @@ class SelectSelector final : public Selector {
 
   Backend Kind() const override { return Backend::kSelect; }
 
-  int Register(int fd, uint32_t events) override {
+  int Register(int fd, uint32_t events, uint32_t flags) override {
     if (closed_) return -EBADF;
     if (fd < 0 || events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    // No kernel notion of edge or one-shot readiness here (selector.h).
+    if (flags != 0) return -EOPNOTSUPP;
     if (fd >= FD_SETSIZE) return -ERANGE;
     if (events_[fd] != 0) return -EEXIST;
     Set(fd, events);
@@ -40,9 +42,11 @@ class SelectSelector final : public Selector {
     return 0;
   }
 
-  int Modify(int fd, uint32_t events) override {
+  int Modify(int fd, uint32_t events, uint32_t flags) override {
     if (closed_) return -EBADF;
     if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
+    if (flags != 0) return -EOPNOTSUPP;
+    if (IsWakerFd(fd)) return -ENOENT;
     if (fd < 0 || fd >= FD_SETSIZE || events_[fd] == 0) return -ENOENT;
     Set(fd, events);
     return 0;
@@ -50,6 +54,7 @@ class SelectSelector final : public Selector {
 
   int Unregister(int fd) override {
     if (closed_) return -EBADF;
+    if (IsWakerFd(fd)) return -ENOENT;
     if (fd < 0 || fd >= FD_SETSIZE || events_[fd] == 0) return -ENOENT;
     Set(fd, 0);
     --size_;
@@ -98,8 +103,14 @@ class SelectSelector final : public Selector {
       bits -= (mask == kEventMask) ? 2 : 1;
       mask &= events_[fd];
       if (mask == 0) continue;
-      out[2 * count] = fd;
-      out[2 * count + 1] = static_cast<int32_t>(mask);
+      if (fd == waker_fd_) {
+        DrainWaker();
+        out[2 * count] = kWakerFd;
+        out[2 * count + 1] = static_cast<int32_t>(kEventRead);
+      } else {
+        out[2 * count] = fd;
+        out[2 * count + 1] = static_cast<int32_t>(mask);
+      }
       ++count;
     }
     next_fd_ = (start + scanned) % range;
@@ -109,6 +120,7 @@ class SelectSelector final : public Selector {
   int Size() const override { return size_; }
 
   void Close() override {
+    CloseWaker();
     closed_ = true;
     FD_ZERO(&read_set_);
     FD_ZERO(&write_set_);

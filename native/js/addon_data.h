@@ -7,7 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
+
+#include "../core/waker.h"
 
 namespace ioreactor {
 namespace js {
@@ -28,6 +31,9 @@ struct AddonData {
   // fds handed to ownFd(): closed by the environment cleanup hook, because a
   // worker that exits runs no FinalizationRegistry callbacks.
   std::unordered_set<int> owned_fds;
+  // Stand-alone wakers opened by openWaker() (the threadsafe channel's), by id:
+  // closed by closeWaker() or by the environment cleanup hook.
+  std::unordered_map<uint64_t, std::shared_ptr<core::Waker>> wakers;
   // recv(fd, size) receives here and copies only the bytes that arrived, so a
   // call that ends in EAGAIN allocates nothing. Grows to the largest size asked
   // for, up to kMaxRecvScratch.

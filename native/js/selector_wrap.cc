@@ -28,6 +28,8 @@ Napi::Function SelectorWrap::Define(Napi::Env env) {
           InstanceMethod<&SelectorWrap::Close>("close"),
           InstanceMethod<&SelectorWrap::Size>("size"),
           InstanceMethod<&SelectorWrap::EintrRetries>("eintrRetries"),
+          InstanceMethod<&SelectorWrap::OpenWaker>("openWaker"),
+          InstanceMethod<&SelectorWrap::SupportedFlags>("supportedFlags"),
 #ifdef IOR_TEST_HOOKS
           InstanceMethod<&SelectorWrap::InjectFault>("injectFault"),
 #endif
@@ -127,13 +129,37 @@ static bool ArgEvents(const Napi::CallbackInfo& info, size_t index, uint32_t* ev
   return true;
 }
 
+// Optional third argument: kFlag* bits (absent or undefined: none).
+static bool ArgFlags(const Napi::CallbackInfo& info, size_t index, uint32_t* flags) {
+  *flags = 0;
+  if (info.Length() <= index || info[index].IsUndefined()) return true;
+  int64_t value;
+  if (!ArgInt(info, index, 0, core::kFlagMask, "flags", &value)) return false;
+  *flags = static_cast<uint32_t>(value);
+  return true;
+}
+
+// A flag the backend lacks is the caller's mistake, not the kernel's: an
+// InvalidArgumentError, and (selector.h) nothing changed.
+static bool ThrowFlagError(Napi::Env env, int err) {
+  if (err == -EOPNOTSUPP) {
+    ThrowInvalidArgument(env, "this backend does not support these registration flags");
+    return true;
+  }
+  return false;
+}
+
 Napi::Value SelectorWrap::Register(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
   uint32_t events;
-  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events)) return env.Undefined();
+  uint32_t flags;
+  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events) || !ArgFlags(info, 2, &flags)) {
+    return env.Undefined();
+  }
   if (!CheckOpen(env)) return env.Undefined();
-  int err = selector_->Register(fd, events);
+  int err = selector_->Register(fd, events, flags);
+  if (ThrowFlagError(env, err)) return env.Undefined();
   if (err == 0 && pending_fault_ != 0) {
     selector_->Unregister(fd);
     err = pending_fault_;
@@ -151,8 +177,15 @@ Napi::Value SelectorWrap::Modify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
   uint32_t events;
-  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events)) return env.Undefined();
+  uint32_t flags;
+  if (!ArgFd(info, 0, &fd) || !ArgEvents(info, 1, &events) || !ArgFlags(info, 2, &flags)) {
+    return env.Undefined();
+  }
   if (!CheckOpen(env)) return env.Undefined();
+  if ((flags & ~selector_->SupportedFlags()) != 0) {
+    ThrowFlagError(env, -EOPNOTSUPP);
+    return env.Undefined();
+  }
   int err;
   if (pending_fault_ != 0) {
     // Simulates a kernel failure with the same outcome as a real one: the
@@ -161,8 +194,9 @@ Napi::Value SelectorWrap::Modify(const Napi::CallbackInfo& info) {
     err = pending_fault_;
     pending_fault_ = 0;
   } else {
-    err = selector_->Modify(fd, events);
+    err = selector_->Modify(fd, events, flags);
   }
+  if (ThrowFlagError(env, err)) return env.Undefined();
   if (err != 0) ThrowSystemError(env, err, CtlSyscall());
   return env.Undefined();
 }
@@ -238,6 +272,26 @@ Napi::Value SelectorWrap::Close(const Napi::CallbackInfo& info) {
 
 Napi::Value SelectorWrap::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), selector_ ? selector_->Size() : 0);
+}
+
+Napi::Value SelectorWrap::OpenWaker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  std::shared_ptr<core::Waker> waker;
+  const int err = selector_->OpenWaker(&waker);
+  if (err == -EEXIST) {
+    ThrowInvalidArgument(env, "this selector has a waker already");
+    return env.Undefined();
+  }
+  if (err != 0) {
+    ThrowSystemError(env, err, selector_->Kind() == core::Backend::kKqueue ? "kevent" : "eventfd");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(waker->id()));
+}
+
+Napi::Value SelectorWrap::SupportedFlags(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), selector_ ? selector_->SupportedFlags() : 0);
 }
 
 Napi::Value SelectorWrap::EintrRetries(const Napi::CallbackInfo& info) {

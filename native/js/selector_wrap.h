@@ -44,6 +44,8 @@ class SelectorWrap : public Napi::ObjectWrap<SelectorWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
   Napi::Value EintrRetries(const Napi::CallbackInfo& info);
+  Napi::Value OpenWaker(const Napi::CallbackInfo& info);
+  Napi::Value SupportedFlags(const Napi::CallbackInfo& info);
 #ifdef IOR_TEST_HOOKS
   Napi::Value InjectFault(const Napi::CallbackInfo& info);
 #endif

@@ -1,6 +1,7 @@
 // Unit tests of native/core without Node: every compiled backend against the
 // Selector contract, including EINTR delivered to the blocked thread.
 #include "contract_checks.h"
+#include "waker_checks.h"
 
 using namespace ioreactor::core;
 
@@ -25,6 +26,9 @@ int main() {
       continue;
     }
     CheckContract(std::move(sel));
+    std::unique_ptr<Selector> with_waker = CreateSelector(backend, &err);
+    CheckWaker(with_waker.get());
+    CheckWakeRacesClose(backend);
   }
   return Report();
 }

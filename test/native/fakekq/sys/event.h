@@ -22,6 +22,14 @@ struct kevent {
 #define EV_DELETE 0x0002
 #define EV_EOF 0x8000
 #define EV_ERROR 0x4000
+// macOS values; the emulation accepts them but implements none (the waker and the
+// edge/one-shot flags are tested on the real kernels only).
+#define EVFILT_USER (-10)
+#define EV_ENABLE 0x0004
+#define EV_DISABLE 0x0008
+#define EV_CLEAR 0x0020
+#define EV_DISPATCH 0x0080
+#define NOTE_TRIGGER 0x01000000
 
 #define EV_SET(kevp, a, b, c, d, e, f) \
   do {                                 \
