@@ -12,7 +12,10 @@
 // Kernel memory (socket structures and buffers) is not in RSS and is not counted.
 //
 // usage: node bench/memory.mjs [--conns N] [--rounds R]
+// `npm run bench` calls memoryRun() (one server, one sample) instead of the CLI below.
 import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release } from 'node:os';
@@ -22,18 +25,11 @@ import { build, servers, startServer, stopServer, table } from './echo/harness.m
 const require = createRequire(import.meta.url);
 const sys = require('../dist/sys.js');
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const conns = option('--conns', 10_000);
-const rounds = option('--rounds', 3);
 const warmup = 20; // connections opened and closed before the first sample (lazy init, JIT)
 const inFlight = 256; // connects outstanding at once, well under the listen backlog
 
 // Name shown -> key in harness.servers.
-const order = [
+export const order = [
   ['protocol', 'protocol'],
   ['streams', 'streams'],
   ['coroutine', 'coroutine'],
@@ -52,7 +48,7 @@ const preload =
   );
 
 /** The client and each server need `conns` fds plus a few; children inherit the limit. */
-function raiseFdLimit() {
+export function raiseFdLimit(conns) {
   const need = conns + 256;
   const { soft, hard } = sys.getrlimitNofile();
   if (soft >= need) return soft;
@@ -120,15 +116,20 @@ function memLines(child) {
 }
 
 /** GC (Node servers), let the process settle, sample RSS twice and keep the second. */
-async function sample(child, gc) {
+async function sample(child, gc, settleMs) {
   const mem = gc ? await gc() : null;
-  await sleep(500);
+  await sleep(settleMs);
   rssBytes(child.pid);
-  await sleep(500);
+  await sleep(settleMs);
   return { rss: rssBytes(child.pid), mem };
 }
 
-async function measure(key) {
+/**
+ * Starts echo server `key` (of harness.servers), opens `conns` idle connections to it and
+ * returns (VmRSS after − before) / conns, with JS heap and external shares for Node
+ * servers. `settleMs`: the pause before each of the two RSS reads of a sample.
+ */
+export async function memoryRun(key, conns, settleMs = 500) {
   const argv = servers[key];
   const isNode = argv[0] === process.execPath;
   const { child, port } = await startServer(isNode ? [argv[0], '--expose-gc', '--import', preload, ...argv.slice(1)] : argv);
@@ -137,9 +138,9 @@ async function measure(key) {
   try {
     closeAll(await openIdle(port, warmup));
     await sleep(200);
-    const before = await sample(child, gc);
+    const before = await sample(child, gc, settleMs);
     sockets = await openIdle(port, conns);
-    const after = await sample(child, gc);
+    const after = await sample(child, gc, settleMs);
     const per = (field) => (before.mem ? (after.mem[field] - before.mem[field]) / conns : null);
     return {
       perConn: (after.rss - before.rss) / conns,
@@ -159,8 +160,16 @@ const median = (xs) => {
 };
 const fmt = (x) => (x === null ? '–' : Math.round(x).toLocaleString('en-US'));
 
+async function main() {
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const conns = option('--conns', 10_000);
+const rounds = option('--rounds', 3);
 build();
-const fdLimit = raiseFdLimit();
+const fdLimit = raiseFdLimit(conns);
 console.log('bytes of server memory per idle connection (VmRSS after − before, / N)');
 console.log(
   `node ${process.version}, Linux ${release()}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ` +
@@ -171,7 +180,7 @@ const results = Object.fromEntries(order.map(([name]) => [name, []]));
 for (let round = 1; round <= rounds; round++) {
   const line = [];
   for (const [name, key] of order) {
-    const r = await measure(key);
+    const r = await memoryRun(key, conns);
     results[name].push(r);
     line.push(`${name} ${fmt(r.perConn)}`);
   }
@@ -201,3 +210,6 @@ console.log(
   `\ngoal (issue 8): protocol and streams ≤ 0.25 × node:net; measured protocol ${goal('protocol')}×, streams ${goal('streams')}×.`,
 );
 console.log('JS heap and external: process.memoryUsage() after a forced GC, same before/after difference (Node servers only).');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();

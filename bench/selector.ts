@@ -1,7 +1,12 @@
 /**
  * Cost of one select() with N registered fds of which K are ready, per backend.
  *
- * Usage: npm run bench:selector [-- --quick]
+ * Usage: npm run bench:selector [-- --quick] [-- --rounds N] [-- --sizes 10,100] [-- --ms 300] [-- --json]
+ *
+ * With --rounds N every cell is measured N times, backends interleaved within each round,
+ * and the tables show medians. With --json one JSON object goes to stdout instead of the
+ * tables: the conditions and, per backend/N/K, every round's µs per call (what `npm run
+ * bench` reads).
  *
  * Each cell registers N socket ends for EVENT_READ (N/2 socket pairs) and makes K of them
  * readable by writing one byte to their peers; level-triggered readiness keeps them ready,
@@ -13,9 +18,16 @@ import { availableBackends, type BackendName, type BaseSelector, EVENT_READ } fr
 import * as sys from '../lib/sys.js';
 import { EpollSelector, KqueueSelector, PollSelector, SelectSelector } from '../lib/index.js';
 
-const quick = process.argv.includes('--quick');
-const sizes = [10, 100, 1000, 10000];
-const targetMs = quick ? 60 : 300;
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const sizes = option('--sizes')?.split(',').map(Number) ?? [10, 100, 1000, 10000];
+const targetMs = Number(option('--ms') ?? (quick ? 60 : 300));
+const rounds = Number(option('--rounds') ?? 1);
 
 const classes: Record<BackendName, new () => BaseSelector> = {
   epoll: EpollSelector,
@@ -72,21 +84,56 @@ function fmt(cell: Cell | string | undefined, field: keyof Cell): string {
 
 const { soft, hard } = sys.getrlimitNofile();
 sys.setrlimitNofile(Math.min(hard, 20000));
-console.log('bench/selector: cost of select(0) with N registered fds, K ready');
-console.log(
-  `conditions: node ${process.version}, ${process.platform} ${release()}, ${cpus()[0]?.model ?? 'cpu?'} ` +
-    `x${cpus().length}, open-file limit ${sys.getrlimitNofile().soft}, ${targetMs} ms per cell`,
-);
+const fdLimit = sys.getrlimitNofile().soft;
 const backends = availableBackends();
-const results = new Map<string, Cell | string>();
-for (const n of sizes) {
-  for (const k of [1, n]) {
-    for (const backend of backends) {
-      results.set(`${backend}/${n}/${k}`, measure(backend, n, k));
+const samples = new Map<string, (Cell | string)[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const n of sizes) {
+    for (const k of [1, n]) {
+      // Rotate the order each round so no backend always runs first.
+      for (let b = 0; b < backends.length; b++) {
+        const backend = backends[(b + round) % backends.length]!;
+        const key = `${backend}/${n}/${k}`;
+        if (!samples.has(key)) samples.set(key, []);
+        samples.get(key)!.push(measure(backend, n, k));
+      }
     }
   }
 }
 sys.setrlimitNofile(soft);
+const medianOf = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const results = new Map<string, Cell | string>();
+for (const [key, cells] of samples) {
+  const numeric = cells.filter((c): c is Cell => typeof c === 'object');
+  results.set(
+    key,
+    numeric.length === 0
+      ? (cells[0] as string)
+      : { usPerCall: medianOf(numeric.map((c) => c.usPerCall)), nsPerEvent: medianOf(numeric.map((c) => c.nsPerEvent)) },
+  );
+}
+if (json) {
+  const cells = [...samples].map(([key, cs]) => {
+    const [backend, n, k] = key.split('/');
+    const skipped = cs.find((c) => typeof c === 'string');
+    return {
+      backend,
+      registered: Number(n),
+      ready: Number(k),
+      ...(skipped !== undefined ? { skipped } : { usPerCall: cs.map((c) => (c as Cell).usPerCall) }),
+    };
+  });
+  console.log(JSON.stringify({ node: process.version, kernel: release(), fdLimit, msPerCell: targetMs, rounds, backends, cells }));
+  process.exit(0);
+}
+console.log('bench/selector: cost of select(0) with N registered fds, K ready');
+console.log(
+  `conditions: node ${process.version}, ${process.platform} ${release()}, ${cpus()[0]?.model ?? 'cpu?'} ` +
+    `x${cpus().length}, open-file limit ${fdLimit}, ${targetMs} ms per cell${rounds > 1 ? `, median of ${rounds} rounds` : ''}`,
+);
 
 const header = ['N', 'K', ...backends.flatMap((b) => [`${b} µs/call`, `${b} ns/event`]), ...backends.filter((b) => b !== 'epoll').map((b) => `${b}/epoll`)];
 const rows: string[][] = [];
