@@ -46,6 +46,16 @@ export {
   type CreateUnixServerOptions,
 } from './protocols/connect.js';
 export { Server } from './protocols/server.js';
+export {
+  type ExecutorTask,
+  getDefaultExecutor,
+  runInExecutor,
+  setDefaultExecutor,
+  type ShutdownOptions,
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+  toThread,
+} from './executor/executor.js';
 export type { CreateDatagramEndpointOptions, DatagramAddress } from './protocols/datagram.js';
 export type { ReadTransport, WriteTransport } from './protocols/pipe-transport.js';
 export type {

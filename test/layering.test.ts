@@ -17,6 +17,7 @@ const layers: [RegExp, number][] = [
   [/^lib\/loop\//, 5],
   [/^lib\/(tasks|sync)\//, 6],
   [/^lib\/net\//, 7],
+  [/^lib\/executor\//, 7], // worker-thread pools: loop + errors; protocols' EventLoop uses it
   [/^lib\/protocols\//, 8],
   [/^lib\/streams\//, 9],
   [/^lib\/(index|sys)\.ts$/, 10], // the entry points only re-export

@@ -1,5 +1,7 @@
 /** The event loop users get: sockets, plus transports, protocols and servers. */
 import { checkFunction } from '../internal/args.js';
+import * as executors from '../executor/executor.js';
+import type { ExecutorTask, ShutdownOptions, ThreadPoolExecutor } from '../executor/executor.js';
 import type { EventLoopOptions } from '../loop/base-event-loop.js';
 import { currentLoop, setDefaultLoopFactory } from '../loop/default-loop.js';
 import { SocketEventLoop } from '../net/event-loop.js';
@@ -109,6 +111,31 @@ export class EventLoop extends SocketEventLoop {
    */
   connectWritePipe<P extends Protocol>(factory: ProtocolFactory<P>, fd: number): Promise<[WriteTransport, P]> {
     return this.#guard(() => connectPipe(this, factory, fd, true) as Promise<[WriteTransport, P]>);
+  }
+
+  /**
+   * Calls the function `task` names with `args` in a worker thread of `executor` (this
+   * loop's default executor when `null`) — asyncio's `loop.run_in_executor`. Closing this
+   * loop rejects the call with `ClosedError`. See {@link runInExecutor}.
+   */
+  runInExecutor<T = unknown>(executor: ThreadPoolExecutor | null, task: ExecutorTask, ...args: unknown[]): Promise<T> {
+    return this.#guard(() => executors.runOn<T>(this, executor, task, args));
+  }
+
+  /** Replaces this loop's default executor (asyncio's `set_default_executor`). */
+  setDefaultExecutor(executor: ThreadPoolExecutor): void {
+    this.checkOpen();
+    executors.setDefaultExecutor(executor, this);
+  }
+
+  /**
+   * Shuts this loop's default executor down (asyncio's `shutdown_default_executor`): its
+   * queued and running calls finish (queued ones reject with `CancelledError` instead
+   * with `{ cancelPending: true }`), then its threads end. `close()` without it
+   * terminates the threads and rejects the pending calls with `ClosedError`.
+   */
+  shutdownDefaultExecutor(options?: ShutdownOptions): Promise<void> {
+    return executors.shutdownDefaultExecutor(this, options);
   }
 
   /** Runs `start` after the open check, turning every throw into a rejection. */
