@@ -232,3 +232,21 @@ describe('shutdown and loop close', () => {
     expect(result.status).toBe(0);
   });
 });
+
+describe('examples/executor-ticker.ts', () => {
+  it('the ticker ticks while toThread runs the CPU-bound step, and not at all while the step runs inline', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const root = path.resolve(__dirname, '..');
+    const example = (...args: string[]) =>
+      promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'examples', 'executor-ticker.ts'), '--limit', '1000000', ...args], {
+        cwd: root,
+        timeout: 60_000,
+      }).then(({ stdout }) => JSON.parse(stdout) as { primes: number; ticksDuringCpuWork: number });
+    const [threaded, inline] = await Promise.all([example(), example('--inline')]);
+    expect(threaded.primes).toBe(78498);
+    expect(inline.primes).toBe(78498);
+    expect(threaded.ticksDuringCpuWork).toBeGreaterThan(0);
+    expect(inline.ticksDuringCpuWork).toBe(0);
+  });
+});
