@@ -30,12 +30,14 @@ export interface EventLoopOptions {
    */
   backend?: BackendName;
   /**
-   * Debug mode: warn about slow callbacks and about fds still registered at close.
+   * Debug mode: warn about slow callbacks and task steps, unobserved task failures with
+   * where the task was created, unclosed sockets with where they were created, and fds
+   * still registered at close. Also `loop.setDebug()`.
    * @defaultValue `true` when the `IOREACTOR_DEBUG` environment variable is `1`
    */
   debug?: boolean;
   /**
-   * In debug mode, callbacks slower than this many milliseconds are reported.
+   * In debug mode, callbacks and task steps slower than this many milliseconds are reported.
    * @defaultValue 100
    */
   slowCallbackDuration?: number;
@@ -173,6 +175,37 @@ export class BaseEventLoop {
   /** Whether debug mode is on. */
   get debug(): boolean {
     return this.#debug;
+  }
+
+  /**
+   * Turns debug mode on or off while the program runs (asyncio's `set_debug`). Reports
+   * that depend on it (slow callbacks and task steps, creation sites of tasks and
+   * sockets) follow from the next callback, task or socket on.
+   *
+   * @throws {InvalidArgumentError} unless `enabled` is a boolean.
+   */
+  setDebug(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') {
+      throw new InvalidArgumentError(`setDebug: enabled must be a boolean, got ${describeValue(enabled)}`);
+    }
+    this.#debug = enabled;
+  }
+
+  /** Whether debug mode is on (asyncio's `get_debug`). */
+  getDebug(): boolean {
+    return this.#debug;
+  }
+
+  /** In debug mode, callbacks and task steps slower than this many milliseconds are reported. */
+  get slowCallbackDuration(): number {
+    return this.#slowCallbackDuration;
+  }
+
+  set slowCallbackDuration(ms: number) {
+    if (!(typeof ms === 'number' && ms >= 0)) {
+      throw new InvalidArgumentError(`slowCallbackDuration must be a number >= 0, got ${describeValue(ms)}`);
+    }
+    this.#slowCallbackDuration = ms;
   }
 
   /** Whether `close()` has been called. */
