@@ -33,7 +33,8 @@ export {
   SelectSelector,
 } from './selectors/backends.js';
 export type { FileObject } from './internal/fd.js';
-export { EVENT_READ, EVENT_WRITE, SelectorKey } from './selectors/selector-key.js';
+export { EVENT_READ, EVENT_WRITE, type RegisterOptions, SelectorKey } from './selectors/selector-key.js';
+export { Waker, type WakerHandle } from './selectors/waker.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
 export { BaseEventLoop } from './loop/base-event-loop.js';
 export { type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type IoCallback } from './loop/base-event-loop.js';

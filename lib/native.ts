@@ -11,8 +11,14 @@ import type { SocketAddress } from './sys/types.js';
 
 /** The native selector class (`native/js/selector_wrap.cc`). */
 export interface NativeSelector {
-  register(fd: number, events: number): void;
-  modify(fd: number, events: number): void;
+  /**
+   * `flags`: bits of {@link NATIVE_FLAG_EDGE}, {@link NATIVE_FLAG_ONESHOT},
+   * {@link NATIVE_FLAG_EXCLUSIVE}; ones the backend lacks throw InvalidArgumentError and
+   * change nothing.
+   */
+  register(fd: number, events: number, flags?: number): void;
+  /** Always reaches the kernel (re-arms a one-shot registration). */
+  modify(fd: number, events: number, flags?: number): void;
   unregister(fd: number): void;
   /**
    * Fills the buffer given to setBuffer with (fd, mask) pairs; returns the pair count.
@@ -29,6 +35,14 @@ export interface NativeSelector {
   size(): number;
   /** How many times a wait was retried after EINTR (a diagnostic counter). */
   eintrRetries(): number;
+  /**
+   * Creates the selector's waker (one per selector; a second throws InvalidArgumentError)
+   * and returns its process-wide id. select() reports it as the pair (-1, EVENT_READ) and
+   * resets it in that same call. close() closes it.
+   */
+  openWaker(): number;
+  /** The flag bits register/modify accept on this backend. */
+  supportedFlags(): number;
   /**
    * Test hook, present only in addons built with `IOR_TEST_HOOKS` (cmake-js
    * `--CDIOR_TEST_HOOKS=ON`; never in node-gyp builds or prebuilds): the next kernel
@@ -54,12 +68,31 @@ export interface NativeLoop {
   close(): void;
 }
 
+/** Registration flag bits (`native/core/selector.h` kFlag*). */
+export const NATIVE_FLAG_EDGE = 1;
+export const NATIVE_FLAG_ONESHOT = 2;
+export const NATIVE_FLAG_EXCLUSIVE = 4;
+
 /** What `ioreactor.node` exports (`native/binding.cc`). */
 export interface NativeBinding {
   init(classes: { SystemError: Function; InvalidArgumentError: Function }): void;
   backends(): string[];
   Selector: new (backend: string) => NativeSelector;
   Loop: new (selector: NativeSelector, onReady: (count: number) => void, onTimer: () => void) => NativeLoop;
+  /**
+   * Wakes the waker with this id, from any thread. @returns true if it was open (the wake
+   * is pending or coalesced into a pending one), false if it is closed or the id was never
+   * handed out. Ids are never reused.
+   */
+  wake(id: number): boolean;
+  /** A stand-alone waker owned by this environment: [id, fd to watch for reading]. */
+  openWaker(): [number, number];
+  /** Resets a stand-alone waker of this environment (no-op for an unknown id). */
+  drainWaker(id: number): void;
+  /** Closes a stand-alone waker of this environment. @returns whether it was one. */
+  closeWaker(id: number): boolean;
+  /** Wakers open in the whole process (a diagnostic for tests). */
+  wakerCount(): number;
   socketpair(): [number, number];
   pipe(): [number, number];
   close(fd: number): void;

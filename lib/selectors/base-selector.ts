@@ -3,13 +3,16 @@ import {
   AlreadyRegisteredError,
   ClosedError,
   InvalidArgumentError,
+  InvalidStateError,
   NotRegisteredError,
   SystemError,
 } from '../errors.js';
 import { native, type NativeSelector } from '../internal/init.js';
 import { describeFileObject, describeValue, type FileObject, fileObjectToFd } from '../internal/fd.js';
-import { EVENT_READ, EVENT_WRITE, SelectorKey } from './selector-key.js';
+import { NATIVE_FLAG_EDGE, NATIVE_FLAG_EXCLUSIVE, NATIVE_FLAG_ONESHOT } from '../native.js';
+import { EVENT_READ, EVENT_WRITE, type RegisterOptions, SelectorKey } from './selector-key.js';
 import { SelectorMapping } from './selector-mapping.js';
+import { Waker } from './waker.js';
 
 /** The names of the readiness backends. */
 export type BackendName = 'epoll' | 'kqueue' | 'poll' | 'select';
@@ -25,6 +28,49 @@ export type DataArgument<TData> = undefined extends TData ? [data?: TData] : [da
 export type SelectResult<TData> = [key: SelectorKey<TData>, events: number];
 
 const kInitialPairs = 64;
+// The fd native select() reports for the selector's waker (native/core/selector.h).
+const kWakerFd = -1;
+const kOptionNames = ['edge', 'oneshot', 'exclusive'] as const;
+
+/** Validates register/modify options into native flag bits; changes nothing. */
+function checkOptions(options: unknown, backend: BackendName, supported: number): { flags: number; options: RegisterOptions } {
+  if (options === undefined) return { flags: 0, options: {} };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`Invalid options: ${describeValue(options)} (expected an object)`);
+  }
+  const record = options as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (!(kOptionNames as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`Unknown registration option ${JSON.stringify(name)} (expected edge, oneshot or exclusive)`);
+    }
+  }
+  const result: RegisterOptions = {};
+  let flags = 0;
+  for (const [name, bit] of [['edge', NATIVE_FLAG_EDGE], ['oneshot', NATIVE_FLAG_ONESHOT], ['exclusive', NATIVE_FLAG_EXCLUSIVE]] as const) {
+    const value = record[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') {
+      throw new InvalidArgumentError(`Option ${name} must be a boolean, got ${describeValue(value)}`);
+    }
+    if (!value) continue;
+    if ((supported & bit) === 0) {
+      throw new InvalidArgumentError(
+        `The ${backend} backend has no ${name} registration` +
+          (name === 'exclusive' ? ' (EPOLLEXCLUSIVE is epoll only)' : ' (epoll and kqueue have it)'),
+      );
+    }
+    result[name] = true;
+    flags |= bit;
+  }
+  if (result.oneshot && result.exclusive) {
+    throw new InvalidArgumentError('oneshot and exclusive cannot be combined (epoll_ctl refuses EPOLLEXCLUSIVE | EPOLLONESHOT)');
+  }
+  return { flags, options: result };
+}
+
+function flagsOf(key: SelectorKey<unknown>): number {
+  return (key.edge ? NATIVE_FLAG_EDGE : 0) | (key.oneshot ? NATIVE_FLAG_ONESHOT : 0) | (key.exclusive ? NATIVE_FLAG_EXCLUSIVE : 0);
+}
 
 function checkEvents(events: unknown): number {
   // Compared as values, not through bitwise operators: `2 ** 32 & ~3` is 0 in
@@ -61,12 +107,15 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
   #byObject = new Map<object, SelectorKey<TData>>();
   #buffer = new Int32Array(2 * kInitialPairs);
   #map: SelectorMapping<TData> | null;
+  #supportedFlags: number;
+  #waker: Waker | null = null;
 
   /** @internal */
   protected constructor(backend: BackendName) {
     this.backend = backend;
     this.#native = new native.Selector(backend);
     this.#native.setBuffer(this.#buffer);
+    this.#supportedFlags = this.#native.supportedFlags();
     this.#map = new SelectorMapping(this.#keys, (fileobj) => this.#tryLookupFd(fileobj));
   }
 
@@ -76,17 +125,24 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    * @param fileobj - an fd, an object with a numeric `fd`, or an object with `fileno()`.
    * @param events - {@link EVENT_READ}, {@link EVENT_WRITE} or both.
    * @param data - anything; returned with the key by `select()`.
+   * @param options - opt-in {@link RegisterOptions} (`edge`, `oneshot`, `exclusive`);
+   *   the default is level-triggered.
    * @returns the new, frozen key.
-   * @throws {InvalidArgumentError} for a bad mask (checked before the file object), a bad
-   *   file object, or (select backend) an fd not below `FD_SETSIZE`.
+   * @throws {InvalidArgumentError} for a bad mask (checked before the file object), bad
+   *   options (not an object, an unknown key, a non-boolean value, a flag this backend
+   *   lacks, `oneshot` with `exclusive`), a bad file object, or (select backend) an fd not
+   *   below `FD_SETSIZE`. Nothing is registered then.
    * @throws {AlreadyRegisteredError} if the fd is registered, through any object.
    * @throws {SystemError} if the kernel refuses (epoll: `EPERM` for a regular file,
    *   `EBADF` for a closed fd; kqueue: `EBADF`). No key is left behind.
    * @throws {ClosedError} after `close()`.
    */
-  register(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData> {
+  register(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData>;
+  register(fileobj: FileObject, events: number, data: TData, options: RegisterOptions): SelectorKey<TData>;
+  register(fileobj: FileObject, events: number, data?: TData, options?: RegisterOptions): SelectorKey<TData> {
     const selector = this.#open();
     checkEvents(events);
+    const checked = checkOptions(options, this.backend, this.#supportedFlags);
     const fd = fileObjectToFd(fileobj);
     const existing = this.#keys.get(fd);
     if (existing !== undefined) {
@@ -101,8 +157,8 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
           'watch it (use PollSelector or DefaultSelector)',
       );
     }
-    selector.register(fd, events);
-    const key = new SelectorKey<TData>(fileobj, fd, events, data[0] as TData);
+    selector.register(fd, events, checked.flags);
+    const key = new SelectorKey<TData>(fileobj, fd, events, data as TData, checked.options);
     this.#store(key);
     if (this.#keys.size > this.#buffer.length / 2) this.#grow();
     return key;
@@ -118,9 +174,10 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    * @throws {InvalidArgumentError} for a file object that is neither valid nor registered.
    * @throws {ClosedError} after `close()`.
    */
-  unregister(fileobj: FileObject): SelectorKey<TData> {
+  unregister(fileobj: FileObject | Waker): SelectorKey<TData> {
     const selector = this.#open();
-    const key = this.#lookup(fileobj);
+    const key = this.#lookup(fileobj as FileObject);
+    if (key.fd === kWakerFd) throw new InvalidArgumentError('The waker stays registered until the selector is closed');
     this.#forget(key);
     selector.unregister(key.fd);
     return key;
@@ -128,33 +185,49 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
 
   /**
    * Changes the events and/or data of a registration, like `unregister` then `register`
-   * but cheaper. With the same events and new data no system call is made. Omitting
-   * `data` sets it to `undefined`, as Python's `data=None` does.
+   * but cheaper. With the same events and new data no system call is made (except for a
+   * one-shot registration: `modify` always re-arms it). Omitting `data` sets it to
+   * `undefined`, as Python's `data=None` does. `options`, when given, replace the
+   * registration's flags (`{}` makes it level-triggered); omitted, the flags stay.
    *
-   * @returns the new key.
-   * @throws {InvalidArgumentError} for a bad mask.
+   * @returns the new key (armed).
+   * @throws {InvalidArgumentError} for a bad mask or bad options (as `register`), and for
+   *   an `exclusive` registration or `{ exclusive: true }`: the kernel cannot modify
+   *   `EPOLLEXCLUSIVE` (unregister and register again). Nothing changes then.
    * @throws {NotRegisteredError} if it is not registered.
    * @throws {SystemError} if the kernel refuses; the registration is then removed
    *   (CPython bpo-30014), so the map and the kernel agree.
    * @throws {ClosedError} after `close()`.
    */
-  modify(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData> {
+  modify(fileobj: FileObject, events: number, ...data: DataArgument<TData>): SelectorKey<TData>;
+  modify(fileobj: FileObject, events: number, data: TData, options: RegisterOptions): SelectorKey<TData>;
+  modify(fileobj: FileObject, events: number, data?: TData, options?: RegisterOptions): SelectorKey<TData> {
     const selector = this.#open();
     checkEvents(events);
+    const checked = checkOptions(options, this.backend, this.#supportedFlags);
     const key = this.#lookup(fileobj);
-    if (events !== key.events) {
+    if (key.fd === kWakerFd) throw new InvalidArgumentError('The waker cannot be modified');
+    if (key.exclusive || checked.options.exclusive) {
+      throw new InvalidArgumentError(
+        'An exclusive (EPOLLEXCLUSIVE) registration cannot be modified: the kernel refuses ' +
+          'EPOLL_CTL_MOD of it; unregister and register again',
+      );
+    }
+    const flags = options === undefined ? flagsOf(key) : checked.flags;
+    const keyOptions = options === undefined ? { edge: key.edge, oneshot: key.oneshot } : checked.options;
+    if (events !== key.events || flags !== flagsOf(key) || key.oneshot) {
       try {
-        selector.modify(key.fd, events);
+        selector.modify(key.fd, events, flags);
       } catch (error) {
         // A kernel failure unregisters the fd natively (Selector::Modify); anything else
         // (a refused argument) changed nothing there, so nothing changes here either.
         if (error instanceof SystemError) this.#forget(key);
         throw error;
       }
-    } else if (data[0] === key.data) {
+    } else if (data === key.data) {
       return key;
     }
-    const next = new SelectorKey<TData>(key.fileobj, key.fd, events, data[0] as TData);
+    const next = new SelectorKey<TData>(key.fileobj, key.fd, events, data as TData, keyOptions);
     this.#store(next);
     return next;
   }
@@ -190,10 +263,38 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     const ready: SelectResult<TData>[] = [];
     for (let i = 0; i < count; i++) {
       // An fd unregistered after the kernel reported it is dropped here.
-      const key = this.#keys.get(buffer[2 * i]!);
-      if (key !== undefined) ready.push([key, buffer[2 * i + 1]! & key.events]);
+      let key = this.#keys.get(buffer[2 * i]!);
+      if (key === undefined) continue;
+      if (key.oneshot) {
+        // The kernel disarmed it on reporting it; the key says so until modify().
+        key = new SelectorKey<TData>(key.fileobj, key.fd, key.events, key.data, { edge: key.edge, oneshot: true }, false);
+        this.#store(key);
+      }
+      ready.push([key, buffer[2 * i + 1]! & key.events]);
     }
     return ready;
+  }
+
+  /**
+   * Creates this selector's {@link Waker} and registers it for reading with `data`: once
+   * another thread (or this one) calls `waker.wake()`, `select()` returns
+   * `[key, EVENT_READ]` with `key.fileobj === waker`, `key.fd === -1` and `key.data ===
+   * data`, and resets the waker before returning. The waker's key is in `getMap()` (under
+   * fd -1) and `getKey(waker)`; it cannot be unregistered or modified; `close()` closes it.
+   *
+   * @throws {InvalidStateError} if this selector has a waker already (one per selector,
+   *   as in mio).
+   * @throws {SystemError} if the kernel object cannot be created (e.g. `EMFILE`).
+   * @throws {ClosedError} after `close()`.
+   */
+  waker(...data: DataArgument<TData>): Waker {
+    const selector = this.#open();
+    if (this.#waker !== null) throw new InvalidStateError('This selector has a waker already (one per selector)');
+    const waker = new Waker(selector.openWaker());
+    this.#waker = waker;
+    this.#store(new SelectorKey<TData>(waker, kWakerFd, EVENT_READ, data[0] as TData));
+    if (this.#keys.size > this.#buffer.length / 2) this.#grow();
+    return waker;
   }
 
   /**
@@ -202,9 +303,9 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    * @throws {NotRegisteredError} if it is not registered.
    * @throws {ClosedError} after `close()`.
    */
-  getKey(fileobj: FileObject): SelectorKey<TData> {
+  getKey(fileobj: FileObject | Waker): SelectorKey<TData> {
     this.#open();
-    return this.#lookup(fileobj);
+    return this.#lookup(fileobj as FileObject);
   }
 
   /**
@@ -230,6 +331,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     selector.close();
     this.#keys.clear();
     this.#byObject.clear();
+    this.#waker = null;
     this.#map?.detach();
     this.#map = null;
   }
