@@ -37,6 +37,13 @@ export { EVENT_READ, EVENT_WRITE, type RegisterOptions, SelectorKey } from './se
 export { Waker, type WakerHandle } from './selectors/waker.js';
 export { SelectorMapping } from './selectors/selector-mapping.js';
 export { BaseEventLoop } from './loop/base-event-loop.js';
+export {
+  type ChannelLoop,
+  ThreadsafeChannel,
+  type ThreadsafeChannelHandle,
+  type ThreadsafeChannelOptions,
+  ThreadsafeSender,
+} from './loop/threadsafe.js';
 export { type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type IoCallback } from './loop/base-event-loop.js';
 export { SocketEventLoop } from './net/event-loop.js';
 export { EventLoop, getEventLoop } from './protocols/event-loop.js';

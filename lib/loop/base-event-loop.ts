@@ -17,6 +17,7 @@ import type { BackendName } from '../selectors/base-selector.js';
 import { availableBackends } from '../selectors/backends.js';
 import { FdTable, type IoCallback, loopClosed } from './fd-table.js';
 import { Handle, TimerHandle, type TimerOwner } from './handle.js';
+import { ThreadsafeChannel, type ThreadsafeChannelOptions } from './threadsafe.js';
 import { TimerHeap } from './timer-heap.js';
 
 export type { IoCallback } from './fd-table.js';
@@ -390,6 +391,20 @@ export class BaseEventLoop {
   /** Whether the loop keeps the process alive while it has work. */
   hasRef(): boolean {
     return this.#refed;
+  }
+
+  /**
+   * Opens a channel through which other threads post numbers that `callback` receives
+   * on this loop's thread, in order (asyncio's `call_soon_threadsafe`). Send
+   * `channel.handle` to a worker; there, `ThreadsafeSender.fromHandle(handle).post(n)`.
+   * See {@link ThreadsafeChannel}; it closes with the loop.
+   *
+   * @throws {InvalidArgumentError} for a non-function callback or a bad capacity.
+   * @throws {ClosedError} after `close()`.
+   */
+  threadsafeChannel(callback: (value: number) => void, options?: ThreadsafeChannelOptions): ThreadsafeChannel {
+    this.checkOpen();
+    return new ThreadsafeChannel(this, callback, options);
   }
 
   /** Number of fds registered in the kernel (for a callback, a waiter, or kept armed). */

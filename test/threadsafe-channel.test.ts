@@ -1,0 +1,139 @@
+// loop.threadsafeChannel(): workers post numbers that arrive on the loop's thread in order.
+import { once } from 'node:events';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { ClosedError, type ExceptionContext, InvalidArgumentError, ThreadsafeSender } from '../lib/index.js';
+import { native } from '../lib/native.js';
+import { useResources, waitFor } from './helpers.js';
+
+const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
+
+function runWorker(body: string, workerData?: unknown): Worker {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const io = require(${JSON.stringify(entry)});
+    ${body}
+  `;
+  return new Worker(source, { eval: true, workerData });
+}
+
+describe('threadsafe channel', () => {
+  const res = useResources();
+
+  it('values posted by several workers arrive on the loop thread, each worker in order', async () => {
+    const loop = res.loop();
+    const received: number[] = [];
+    const channel = loop.threadsafeChannel((value) => received.push(value), { capacity: 256 });
+    const perWorker = 5000;
+    const workers = [0, 1, 2].map((w) =>
+      runWorker(
+        `
+        const sender = io.ThreadsafeSender.fromHandle(workerData.handle);
+        let full = 0;
+        for (let i = 0; i < ${perWorker}; i++) {
+          // A full ring is back-pressure: spin until the loop drains it.
+          while (!sender.post(workerData.w * 1e6 + i)) full++;
+        }
+        parentPort.postMessage(full);
+      `,
+        { handle: channel.handle, w },
+      ),
+    );
+    await Promise.all(workers.map((w) => once(w, 'exit')));
+    await waitFor(() => received.length === 3 * perWorker);
+    for (const w of [0, 1, 2]) {
+      const mine = received.filter((v) => Math.floor(v / 1e6) === w).map((v) => v % 1e6);
+      expect(mine).toEqual(Array.from({ length: perWorker }, (_, i) => i));
+    }
+    channel.close();
+  });
+
+  it('post from the loop thread: a full ring returns false, nothing is lost, order kept', async () => {
+    const loop = res.loop();
+    const received: number[] = [];
+    const channel = loop.threadsafeChannel((value) => received.push(value), { capacity: 4 });
+    expect([1, 2, 3, 4].map((v) => channel.post(v))).toEqual([true, true, true, true]);
+    expect(channel.post(5)).toBe(false);
+    await waitFor(() => received.length === 4);
+    expect(channel.post(5)).toBe(true);
+    await waitFor(() => received.length === 5);
+    expect(received).toEqual([1, 2, 3, 4, 5]);
+    channel.close();
+  });
+
+  it('a throwing callback goes to the exception handler; later values are still delivered', async () => {
+    const loop = res.loop();
+    const errors: ExceptionContext[] = [];
+    loop.setExceptionHandler((context) => errors.push(context));
+    const received: number[] = [];
+    const channel = loop.threadsafeChannel((value) => {
+      if (value === 2) throw new Error('boom');
+      received.push(value);
+    });
+    for (const v of [1, 2, 3]) channel.post(v);
+    await waitFor(() => received.length === 2);
+    expect(received).toEqual([1, 3]);
+    expect(errors.map((e) => (e.exception as Error).message)).toEqual(['boom']);
+    channel.close();
+  });
+
+  it('close() and loop.close(): posts return false, the waker is released, nothing more is delivered', async () => {
+    const before = native.wakerCount();
+    const loop = res.loop();
+    const received: number[] = [];
+    const a = loop.threadsafeChannel((v) => received.push(v));
+    const b = loop.threadsafeChannel((v) => received.push(v));
+    expect(native.wakerCount()).toBe(before + 2);
+    const senderA = ThreadsafeSender.fromHandle(a.handle);
+    a.close();
+    a.close();
+    expect(a.closed).toBe(true);
+    expect(senderA.closed).toBe(true);
+    expect(senderA.post(1)).toBe(false);
+    b.post(2); // queued, then discarded by the close below
+    loop.close();
+    expect(b.closed).toBe(true);
+    expect(ThreadsafeSender.fromHandle(b.handle).post(3)).toBe(false);
+    expect(native.wakerCount()).toBe(before);
+    expect(() => loop.threadsafeChannel(() => {})).toThrow(ClosedError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toEqual([]);
+  });
+
+  it('a worker exiting with a channel on its own loop releases the waker; posting to it returns false', async () => {
+    const before = native.wakerCount();
+    const worker = runWorker(`
+      const loop = io.getEventLoop();
+      const channel = loop.threadsafeChannel(() => {});
+      parentPort.postMessage(channel.handle);
+      process.exit(0);
+    `);
+    const [handle] = await once(worker, 'message');
+    await once(worker, 'exit');
+    expect(native.wakerCount()).toBe(before);
+    const sender = ThreadsafeSender.fromHandle(handle);
+    // The ring survives (shared memory), the waker does not: the post that has to wake
+    // it finds it gone, and the channel reports itself closed.
+    expect(sender.post(1)).toBe(false);
+    expect(sender.closed).toBe(true);
+    expect(sender.post(2)).toBe(false);
+  });
+
+  it('rejects bad arguments before creating anything', () => {
+    const before = native.wakerCount();
+    const loop = res.loop();
+    expect(() => loop.threadsafeChannel(42 as never)).toThrow(InvalidArgumentError);
+    for (const capacity of [0, -1, 1.5, 2 ** 21, '8', NaN]) {
+      expect(() => loop.threadsafeChannel(() => {}, { capacity: capacity as never })).toThrow(InvalidArgumentError);
+    }
+    expect(native.wakerCount()).toBe(before);
+    expect(loop.registeredFds).toBe(0);
+    const channel = loop.threadsafeChannel(() => {});
+    expect(() => channel.post('1' as never)).toThrow(InvalidArgumentError);
+    for (const handle of [null, {}, { buffer: new ArrayBuffer(64), waker: 1 }, { buffer: new SharedArrayBuffer(8), waker: 1 }, { buffer: channel.handle.buffer, waker: 0 }]) {
+      expect(() => ThreadsafeSender.fromHandle(handle as never)).toThrow(InvalidArgumentError);
+    }
+    channel.close();
+  });
+});
