@@ -1,7 +1,7 @@
 // What bench/echo/run.mjs and bench/fairness.mjs share: the servers, building the C
 // programs, CPU pinning, server start-up and CPU accounting, and table printing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,17 +53,21 @@ export let libuvSkipped = 'not built yet';
 
 /** `cc -O2 SRC -o OUT LIBS`; returns stderr on failure, null on success. */
 function compileC(src, out, libs = []) {
+  if (existsSync(out) && statSync(out).mtimeMs > statSync(path.join(here, src)).mtimeMs) return null;
   const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(here, src), ...libs], { encoding: 'utf8' });
   return r.status === 0 ? null : (r.stderr || r.error?.message || `cc exited with ${r.status}`).trim();
 }
 
 /** Builds the C load generator and the C server into build-bench/; checks dist/. */
 export function build() {
+  // Configure once; `cmake --build` re-configures by itself when CMakeLists.txt changes.
   const steps = [
-    ['cmake', ['-S', root, '-B', bin, '-DIOR_BUILD_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release']],
+    ...(existsSync(path.join(bin, 'CMakeCache.txt')) ? [] : [['cmake', ['-S', root, '-B', bin, '-DIOR_BUILD_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release']]]),
     ['cmake', ['--build', bin, '--target', 'echo_client', 'echo_server_epoll']],
   ];
-  for (const [cmd, argv] of steps) {
+  const fresh = (exe, src) => existsSync(exe) && statSync(exe).mtimeMs > statSync(path.join(here, src)).mtimeMs;
+  const upToDate = fresh(clientPath, 'client.c') && fresh(path.join(bin, 'echo_server_epoll'), 'server_epoll.c');
+  for (const [cmd, argv] of upToDate ? [] : steps) {
     const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
   }

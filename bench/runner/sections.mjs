@@ -46,11 +46,11 @@ export const PROFILES = {
   },
   dry: {
     echo: { sizes: [64], conns: [10], duration: 0.1, warmup: 0.05, servers: ['callback', 'node:net', 'libuv', 'c-epoll'] },
-    latency: { size: 64, conns: 10, loads: [0.5], duration: 0.15, warmup: 0.05, saturation: 0.15, servers: ['callback', 'node:net'] },
+    latency: { size: 64, conns: 10, loads: [0.5], duration: 0.15, warmup: 0.05, saturation: 0.15, servers: ['c-epoll', 'node:net'] },
     http: null,
     resp: null,
     timers: { count: 5000 },
-    memory: { conns: 20, settleMs: 10, servers: ['callback', 'node:net'] },
+    memory: { conns: 20, settleMs: 10, servers: ['c-epoll', 'node:net'] },
     selector: { sizes: [10], ms: 3 },
   },
 };
@@ -273,12 +273,15 @@ function respSection(p, rounds, steps) {
  * the shape taken from the nearest preceding line naming "distinct" or "equal" deadlines.
  * Returns { distinct?: { ioreactor, setTimeout }, equal?: {…} } in ns per timer.
  */
-export async function timersRun(count) {
-  const r = await spawnAsync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'timers.ts'), '--count', String(count), '--rounds', '1', '--json'], 600_000, { cwd: root });
+export async function timersRun(count, rounds) {
+  const r = await spawnAsync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'timers.ts'), '--count', String(count), '--rounds', String(rounds), '--json'], 900_000, { cwd: root });
   if (r.status !== 0) throw new Error(`bench/timers.ts failed: ${r.stderr.trim().slice(0, 300)}`);
   const fromJson = parseTimersJson(r.stdout, count);
   if (fromJson) return { ...fromJson, source: 'json' };
-  return { ...parseTimersText(r.stdout), source: 'text' };
+  // The text table has one (best) figure per implementation: it becomes round 1.
+  const text = parseTimersText(r.stdout);
+  for (const shape of Object.keys(text)) for (const impl of Object.keys(text[shape])) text[shape][impl] = [text[shape][impl]];
+  return { ...text, source: 'text' };
 }
 
 export function parseTimersJson(stdout, count) {
@@ -288,22 +291,19 @@ export function parseTimersJson(stdout, count) {
   } catch {
     return null;
   }
-  // bench/timers.ts --json (version 1): results.<shape>.nsPerTimer.{ioreactor,setTimeout}
-  // (medians over its rounds; this runner asks for one round per call), else the median
-  // `total` ms of results.<shape>.samples.<impl>.
+  // bench/timers.ts --json (version 1): results.<shape>.samples.<impl>[i].total (ms for
+  // all `count` timers, one entry per round, the two implementations alternating inside
+  // the script). Returns ns per timer per round: { <shape>: { ioreactor: [..], setTimeout: [..] } }.
   const out = {};
   const results = json?.results;
   if (results && typeof results === 'object' && !Array.isArray(results)) {
     for (const [shape, r] of Object.entries(results)) {
       const ns = {};
       for (const impl of ['ioreactor', 'setTimeout']) {
-        if (Number.isFinite(r?.nsPerTimer?.[impl])) ns[impl] = r.nsPerTimer[impl];
-        else {
-          const totals = (r?.samples?.[impl] ?? []).map((x) => x.total).filter(Number.isFinite);
-          if (totals.length) ns[impl] = (median(totals) * 1e6) / (json.count ?? count);
-        }
+        const totals = (r?.samples?.[impl] ?? []).map((x) => x.total).filter(Number.isFinite);
+        if (totals.length) ns[impl] = totals.map((t) => (t * 1e6) / (json.count ?? count));
       }
-      if (ns.ioreactor !== undefined && ns.setTimeout !== undefined) out[/equal/i.test(shape) ? 'equal' : 'distinct'] = ns;
+      if (ns.ioreactor && ns.setTimeout) out[/equal/i.test(shape) ? 'equal' : 'distinct'] = ns;
     }
   }
   return Object.keys(out).length ? out : null;
@@ -334,7 +334,7 @@ function timersSection(p, rounds, steps) {
   const section = {
     title: `Timers: ${p.count.toLocaleString('en-US')} schedule + cancel`,
     question: 'How long do N timers take to schedule and then cancel with EventLoop.callLater/cancel, against setTimeout/clearTimeout, with distinct deadlines (Node\'s worst case) and equal deadlines (Node\'s best case)?',
-    method: `bench/timers.ts --count ${p.count} once per round (both implementations alternate inside it); the value is total ns per timer (schedule + cancel).`,
+    method: `bench/timers.ts --count ${p.count} --rounds ${rounds} --json (the two implementations alternate inside it, round by round); the value is total ns per timer (schedule + cancel).`,
     metric: 'schedule + cancel per timer',
     unit: 'ns',
     better: 'lower',
@@ -342,32 +342,30 @@ function timersSection(p, rounds, steps) {
     skipped: [],
     cells: [cellOf('timers/distinct', 'distinct deadlines', { shape: 'distinct' }, variants), cellOf('timers/equal', 'equal deadlines', { shape: 'equal' }, variants)],
   };
-  for (let round = 1; round <= rounds; round++) {
-    steps.push({
-      section: 'timers',
-      label: `timers, round ${round}`,
-      estimate: 1.5 + (p.count / 1e6) * 5,
-      run: async () => {
-        let out;
-        try {
-          out = await timersRun(p.count);
-        } catch (error) {
-          out = error;
+  steps.push({
+    section: 'timers',
+    label: `timers, ${rounds} rounds`,
+    estimate: 1.5 + rounds * (p.count / 1e6) * 6,
+    run: async () => {
+      let out;
+      try {
+        out = await timersRun(p.count, rounds);
+      } catch (error) {
+        out = error;
+      }
+      if (!(out instanceof Error)) section.source = out.source;
+      for (const cell of section.cells) {
+        const shape = cell.params.shape;
+        for (const v of variants) {
+          const values = out instanceof Error || !out[shape] ? [null] : out[shape][v];
+          values.forEach((value, i) => {
+            const error = out instanceof Error ? out.message : !out[shape] ? `bench/timers.ts does not report ${shape} deadlines` : null;
+            cell.samples[v].push(error ? { round: i + 1, value: null, error } : { round: i + 1, value, raw: { nsPerTimer: value, source: out.source } });
+          });
         }
-        section.source = out instanceof Error ? section.source : out.source;
-        for (const cell of section.cells) {
-          const shape = cell.params.shape;
-          for (const v of variants) {
-            await record(cell, v, round, async () => {
-              if (out instanceof Error) throw out;
-              if (!out[shape]) throw new Error(`bench/timers.ts does not report ${shape} deadlines yet`);
-              return { value: out[shape][v], raw: { nsPerTimer: out[shape][v], source: out.source } };
-            });
-          }
-        }
-      },
-    });
-  }
+      }
+    },
+  });
   return section;
 }
 
@@ -414,7 +412,7 @@ function selectorSection(p, rounds, steps) {
   const section = {
     title: 'select() cost by registered and ready fds',
     question: 'What does one select(0) cost with N registered fds of which K are ready, per backend?',
-    method: `bench/selector.ts --json --rounds 1 once per round (backends interleaved inside it, ${p.ms} ms per cell); value: µs per select() call.`,
+    method: `bench/selector.ts --json --rounds ${rounds} (backends interleaved inside it, rotated every round, ${p.ms} ms per cell); value: µs per select() call.`,
     metric: 'select(0) call',
     unit: 'µs',
     better: 'lower',
@@ -422,40 +420,32 @@ function selectorSection(p, rounds, steps) {
     skipped: [],
     cells: [],
   };
-  const cells = new Map();
-  for (const n of p.sizes) for (const k of [1, n]) cells.set(`${n}/${k}`, null);
-  for (let round = 1; round <= rounds; round++) {
-    steps.push({
-      section: 'selector',
-      label: `selector, round ${round}`,
-      estimate: 1.5 + (p.sizes.length * 2 * 3 * (p.ms + 30)) / 1000,
-      run: async () => {
-        const r = await spawnAsync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'selector.ts'), '--json', '--rounds', '1', '--sizes', p.sizes.join(','), '--ms', String(p.ms)], 600_000, { cwd: root });
-        let out;
-        try {
-          if (r.status !== 0) throw new Error(`bench/selector.ts failed: ${r.stderr.trim().slice(0, 300)}`);
-          out = JSON.parse(r.stdout.trim().split('\n').pop());
-        } catch (error) {
-          for (const cell of section.cells) for (const v of cell.variants) await record(cell, v, round, async () => Promise.reject(error));
-          return;
+  steps.push({
+    section: 'selector',
+    label: `selector, ${rounds} rounds`,
+    estimate: 1.5 + (rounds * p.sizes.length * 2 * 3 * (p.ms + 30)) / 1000,
+    run: async () => {
+      const r = await spawnAsync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'selector.ts'), '--json', '--rounds', String(rounds), '--sizes', p.sizes.join(','), '--ms', String(p.ms)], 900_000, { cwd: root });
+      let out;
+      try {
+        if (r.status !== 0) throw new Error(`bench/selector.ts failed: ${r.stderr.trim().slice(0, 300)}`);
+        out = JSON.parse(r.stdout.trim().split('\n').pop());
+      } catch (error) {
+        section.skipped.push({ reason: `failed: ${error.message}` });
+        return;
+      }
+      for (const c of out.cells) {
+        const id = `selector/${c.registered}/${c.ready}`;
+        let cell = section.cells.find((x) => x.id === id);
+        if (!cell) {
+          cell = cellOf(id, `N = ${c.registered}, K = ${c.ready}`, { registered: c.registered, ready: c.ready }, out.backends);
+          section.cells.push(cell);
         }
-        for (const c of out.cells) {
-          const key = `${c.registered}/${c.ready}`;
-          let cell = cells.get(key);
-          if (!cell) {
-            cell = cellOf(`selector/${key}`, `N = ${c.registered}, K = ${c.ready}`, { registered: c.registered, ready: c.ready }, out.backends);
-            cells.set(key, cell);
-            section.cells.push(cell);
-          }
-          if (c.skipped) {
-            cell.samples[c.backend].push({ round, value: null, skipped: c.skipped });
-          } else {
-            cell.samples[c.backend].push({ round, value: c.usPerCall[0], raw: { usPerCall: c.usPerCall[0] } });
-          }
-        }
-      },
-    });
-  }
+        if (c.skipped) cell.samples[c.backend].push({ round: 1, value: null, skipped: c.skipped });
+        else c.usPerCall.forEach((value, i) => cell.samples[c.backend].push({ round: i + 1, value, raw: { usPerCall: value } }));
+      }
+    },
+  });
   return section;
 }
 
