@@ -239,15 +239,19 @@ describe('expiry', () => {
     try {
       expect(await redis.set('ex:short', 'v', 'PX', 50)).toBe('OK');
       const pttl = await redis.pttl('ex:short');
-      expect(pttl).toBeGreaterThan(0);
-      expect(pttl).toBeLessThanOrEqual(50);
+      // On a loaded machine the 50 ms may already be over (-2); never -1 (no expiry) or > 50.
+      if (pttl !== -2) {
+        expect(pttl).toBeGreaterThan(0);
+        expect(pttl).toBeLessThanOrEqual(50);
+      }
       const deadline = Date.now() + 2000;
       while ((await redis.get('ex:short')) !== null) {
         expect(Date.now()).toBeLessThan(deadline);
       }
       expect(await redis.ttl('ex:short')).toBe(-2);
       await redis.set('ex:long', 'v', 'EX', 100);
-      expect(await redis.ttl('ex:long')).toBe(100);
+      expect(await redis.ttl('ex:long')).toBeGreaterThanOrEqual(99);
+      expect(await redis.ttl('ex:long')).toBeLessThanOrEqual(100);
       await redis.set('ex:none', 'v');
       expect(await redis.ttl('ex:none')).toBe(-1);
       expect(await redis.expire('ex:none', 5)).toBe(1);

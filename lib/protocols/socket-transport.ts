@@ -17,7 +17,7 @@ import type { Socket } from '../net/socket.js';
 import { errno } from '../sys/fd.js';
 import { SHUT_WR } from '../sys/socket.js';
 import type { BaseProtocol, BufferedProtocol, Protocol, Transport, WriteBufferLimits } from './types.js';
-import { WriteBuffer } from './write-buffer.js';
+import { kDefaultHigh, WriteBuffer } from './write-buffer.js';
 
 const EAGAIN = errno.EAGAIN;
 const kReadSize = 65536;
@@ -35,21 +35,21 @@ export class SocketTransport implements Transport {
   #protocol: Protocol | BufferedProtocol;
   #buffered: boolean;
   #owner: TransportOwner | null;
-  #extra: Record<string, unknown>;
+  // Filled on first getExtraInfo(): most connections never ask, and each costs memory.
+  #extra: Record<string, unknown> | null = null;
   #reading = false;
   #wantReading = true;
   #closing = false;
   #eof = false;
   #lost = false;
-  #buffer = new WriteBuffer({
-    pauseWriting: () => this.#callFlow('pauseWriting'),
-    resumeWriting: () => this.#callFlow('resumeWriting'),
-  });
+  // Made on the first write the kernel does not take at once (or the first limits set):
+  // an idle connection, and one whose writes always go straight out, never needs one.
+  #queue: WriteBuffer | null = null;
   #made = false;
   #notMade: ((error: unknown) => void) | null = null;
   #untrack: () => void;
   #onReadable = (): void => this.#read();
-  #onWritable = (): void => this.#flush();
+  #onWritable: (() => void) | null = null;
 
   /**
    * @internal Use `loop.createConnection`, `loop.createServer` or
@@ -63,7 +63,6 @@ export class SocketTransport implements Transport {
     this.#protocol = protocol as Protocol;
     this.#buffered = typeof (protocol as BufferedProtocol).getBuffer === 'function';
     this.#owner = owner;
-    this.#extra = { socket: sock, fd: this.#fd };
     // A loop that closes takes every transport with it: connectionLost must still come.
     this.#untrack = loop.trackPending((error) => this.#finish(error));
   }
@@ -90,16 +89,34 @@ export class SocketTransport implements Transport {
   }
 
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    const extra = (this.#extra ??= { socket: this.#sock, fd: this.#fd });
     if (name === 'peername' || name === 'sockname') {
-      if (!(name in this.#extra)) {
+      if (!(name in extra)) {
         try {
-          this.#extra[name] = name === 'peername' ? this.#sock.remoteAddress : this.#sock.localAddress;
+          extra[name] = name === 'peername' ? this.#sock.remoteAddress : this.#sock.localAddress;
         } catch {
           return defaultValue;
         }
       }
     }
-    return name in this.#extra ? this.#extra[name] : defaultValue;
+    return name in extra ? extra[name] : defaultValue;
+  }
+
+  /** The write queue, made on first need. */
+  get #buffer(): WriteBuffer {
+    return (this.#queue ??= new WriteBuffer({
+      pauseWriting: () => this.#callFlow('pauseWriting'),
+      resumeWriting: () => this.#callFlow('resumeWriting'),
+    }));
+  }
+
+  /** Bytes queued, without making the queue. */
+  get #queued(): number {
+    return this.#queue === null ? 0 : this.#queue.size;
+  }
+
+  #armWriter(): void {
+    this.#loop.addWriter(this.#fd, (this.#onWritable ??= (): void => this.#flush()));
   }
 
   isClosing(): boolean {
@@ -133,11 +150,11 @@ export class SocketTransport implements Transport {
   }
 
   getWriteBufferSize(): number {
-    return this.#buffer.size;
+    return this.#queued;
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return this.#buffer.limits;
+    return this.#queue === null ? { high: kDefaultHigh, low: kDefaultHigh / 4 } : this.#queue.limits;
   }
 
   setWriteBufferLimits(limits?: Partial<WriteBufferLimits>): void {
@@ -150,7 +167,7 @@ export class SocketTransport implements Transport {
     const length = data.byteLength;
     if (length === 0 || this.#lost) return;
     let view = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, length);
-    if (this.#buffer.size === 0) {
+    if (this.#queued === 0) {
       // Try at once: with an empty queue the kernel usually takes it all.
       const n = native.send(this.#fd, view, 0, length);
       if (n === length) return;
@@ -159,7 +176,7 @@ export class SocketTransport implements Transport {
         return;
       }
       if (n > 0) view = view.subarray(n);
-      this.#loop.addWriter(this.#fd, this.#onWritable);
+      this.#armWriter();
     }
     this.#buffer.push(view);
   }
@@ -172,16 +189,16 @@ export class SocketTransport implements Transport {
     for (const chunk of list) checkView(chunk, 'chunk');
     if (this.#eof) throw new InvalidStateError('writeLines() after writeEof()');
     if (this.#lost) return;
-    const wasEmpty = this.#buffer.size === 0;
+    const wasEmpty = this.#queued === 0;
     for (const chunk of list) {
       this.#buffer.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), false);
     }
     if (wasEmpty && this.#buffer.size > 0) {
       // One sendmsg for every chunk, then the writer for what is left.
       this.#flush();
-      if (this.#buffer.size > 0 && !this.#lost) this.#loop.addWriter(this.#fd, this.#onWritable);
+      if (this.#buffer.size > 0 && !this.#lost) this.#armWriter();
     }
-    this.#buffer.maybePause();
+    this.#queue?.maybePause();
   }
 
   canWriteEof(): boolean {
@@ -191,14 +208,14 @@ export class SocketTransport implements Transport {
   writeEof(): void {
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#buffer.size === 0) this.#shutdownWrite();
+    if (this.#queued === 0) this.#shutdownWrite();
   }
 
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#stopReading();
-    if (this.#buffer.size === 0) this.#loop.callSoon(() => this.#finish(null));
+    if (this.#queued === 0) this.#loop.callSoon(() => this.#finish(null));
   }
 
   abort(): void {
@@ -274,15 +291,16 @@ export class SocketTransport implements Transport {
   }
 
   #flush(): void {
-    const chunks = this.#buffer.batch();
+    if (this.#queue === null) return;
+    const chunks = this.#queue.batch();
     if (chunks.length === 0) return;
     const n = chunks.length === 1 ? native.send(this.#fd, chunks[0]!) : native.sendv(this.#fd, chunks);
     if (n < 0) {
       if (n !== EAGAIN) this.#fatal(new SystemError(n, chunks.length === 1 ? 'send' : 'sendmsg'));
       return;
     }
-    this.#buffer.consume(n);
-    if (this.#buffer.size > 0 || this.#lost) return;
+    this.#queue.consume(n);
+    if (this.#queue.size > 0 || this.#lost) return;
     this.#loop.removeWriter(this.#fd);
     if (this.#closing) this.#finish(null);
     else if (this.#eof) this.#shutdownWrite();
@@ -318,8 +336,8 @@ export class SocketTransport implements Transport {
     if (this.#lost) return;
     this.#closing = true;
     this.#stopReading();
-    if (this.#buffer.size > 0) this.#loop.removeWriter(this.#fd);
-    this.#buffer.clear();
+    if (this.#queued > 0) this.#loop.removeWriter(this.#fd);
+    this.#queue?.clear();
     if (this.#loop.closed) this.#finish(error);
     else this.#loop.callSoon(() => this.#finish(error));
   }
@@ -331,7 +349,7 @@ export class SocketTransport implements Transport {
     this.#closing = true;
     this.#reading = false;
     this.#untrack();
-    this.#buffer.clear();
+    this.#queue?.clear();
     if (!this.#made) {
       this.#sock.close();
       this.#notMade?.(error ?? new ClosedError('the connection closed before it was made'));

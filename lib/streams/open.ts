@@ -40,25 +40,26 @@ export interface OpenUnixConnectionOptions extends CreateUnixConnectionOptions, 
 /** A protocol factory whose connections each run `callback` in a task. */
 function serverFactory(callback: ClientConnectedCallback, limit: number): () => StreamReaderProtocol {
   const loop = getEventLoop();
-  return () =>
-    new StreamReaderProtocol(new StreamReader({ limit }), (reader, writer) => {
-      const task = createTask((signal) => callback(reader, writer, signal), { name: 'stream connection' });
-      const onCancel = (): void => {
-        reader.setException(task.signal.reason instanceof Error ? task.signal.reason : new ClosedError('the connection task was cancelled'));
-        writer.transport.abort();
-      };
-      task.signal.addEventListener('abort', onCancel, { once: true });
-      task.addDoneCallback((done) => {
-        task.signal.removeEventListener('abort', onCancel);
-        if (done.cancelled()) return;
-        const error = done.exception();
-        // The loop closing ends every connection with ClosedError: a shutdown, not a bug.
-        if (error === undefined || (loop.closed && error instanceof ClosedError)) return;
-        // A failing handler costs its connection only; the server goes on.
-        loop.callExceptionHandler({ message: 'the startServer client callback failed', exception: error });
-        writer.close();
-      });
+  // One function for every connection of the server (not a closure per connection).
+  const onConnected = (reader: StreamReader, writer: StreamWriter): void => {
+    const task = createTask((signal) => callback(reader, writer, signal), { name: 'stream connection' });
+    const onCancel = (): void => {
+      reader.setException(task.signal.reason instanceof Error ? task.signal.reason : new ClosedError('the connection task was cancelled'));
+      writer.transport.abort();
+    };
+    task.signal.addEventListener('abort', onCancel, { once: true });
+    task.addDoneCallback((done) => {
+      task.signal.removeEventListener('abort', onCancel);
+      if (done.cancelled()) return;
+      const error = done.exception();
+      // The loop closing ends every connection with ClosedError: a shutdown, not a bug.
+      if (error === undefined || (loop.closed && error instanceof ClosedError)) return;
+      // A failing handler costs its connection only; the server goes on.
+      loop.callExceptionHandler({ message: 'the startServer client callback failed', exception: error });
+      writer.close();
     });
+  };
+  return () => new StreamReaderProtocol(new StreamReader({ limit }), onConnected);
 }
 
 /** Opens a connection with `open` and returns its reader and writer. */

@@ -344,23 +344,29 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
+    if (signal === undefined) {
+      // The common case costs no closures of its own (an idle connection's reader waits here).
+      return new Promise<void>((resolve, reject) => {
+        this.#waiter = { resolve, reject };
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.#waiter === waiter) this.#waiter = null;
-        reject(signal!.reason);
+        reject(signal.reason);
       };
       const waiter: Waiter = {
         resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           resolve();
         },
         reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           reject(error);
         },
       };
       this.#waiter = waiter;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
