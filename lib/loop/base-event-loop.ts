@@ -15,6 +15,7 @@ import { checkFd, describeValue } from '../internal/fd.js';
 import { native, type NativeLoop, type NativeSelector } from '../internal/init.js';
 import type { BackendName } from '../selectors/base-selector.js';
 import { availableBackends } from '../selectors/backends.js';
+import { captureContext, type CallbackContext } from './context.js';
 import { FdTable, type IoCallback, loopClosed } from './fd-table.js';
 import { Handle, TimerHandle, type TimerOwner } from './handle.js';
 import { ThreadsafeChannel, type ThreadsafeChannelOptions } from './threadsafe.js';
@@ -305,7 +306,7 @@ export class BaseEventLoop {
   callSoon(callback: () => void): Handle {
     this.checkOpen();
     checkFunction(callback, 'callback');
-    const handle = new Handle(callback);
+    const handle = new Handle(callback, captureContext('ioreactor.Callback'));
     this.#ready.push(handle);
     if (!this.#dispatching) this.#scheduleDrain();
     return handle;
@@ -318,17 +319,30 @@ export class BaseEventLoop {
    * @throws {InvalidArgumentError} for a NaN delay or a non-function callback.
    */
   callLater(delayMs: number, callback: () => void): TimerHandle {
-    checkNumber(delayMs, 'delayMs');
-    return this.callAt(this.time() + (delayMs > 0 ? delayMs : 0), callback);
+    if (typeof delayMs !== 'number' || delayMs !== delayMs) checkNumber(delayMs, 'delayMs');
+    this.checkOpen();
+    if (typeof callback !== 'function') checkFunction(callback, 'callback');
+    return this.#schedule(performance.now() + (delayMs > 0 ? delayMs : 0), callback);
   }
 
   /** Runs `callback` at `whenMs` on the {@link BaseEventLoop.time} clock. */
   callAt(whenMs: number, callback: () => void): TimerHandle {
     this.checkOpen();
-    checkNumber(whenMs, 'whenMs');
-    checkFunction(callback, 'callback');
-    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner);
-    this.#timers.push(timer);
+    if (typeof whenMs !== 'number' || whenMs !== whenMs) checkNumber(whenMs, 'whenMs');
+    if (typeof callback !== 'function') checkFunction(callback, 'callback');
+    return this.#schedule(whenMs, callback);
+  }
+
+  #schedule(whenMs: number, callback: () => void): TimerHandle {
+    const timers = this.#timers;
+    // Cancelled timers are dropped here rather than in cancel(), so a burst of cancels
+    // costs O(1) each and the heap never holds more than about twice the live timers.
+    if (this.#cancelledTimers * 2 > timers.size && timers.size > kMinTimersToCompact) {
+      timers.compact();
+      this.#cancelledTimers = 0;
+    }
+    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner, captureContext('ioreactor.Timer'));
+    timers.push(timer);
     this.#liveTimers++;
     if (whenMs < this.#armedWhen) this.#arm(whenMs);
     return timer;
@@ -486,11 +500,12 @@ export class BaseEventLoop {
     this.#runReady();
   }
 
-  #runIo = (callback: IoCallback, fd: number, role: string): void => {
+  #runIo = (callback: IoCallback, fd: number, role: string, context: CallbackContext): void => {
     if (this.#debug) {
       const start = performance.now();
       try {
-        callback(fd);
+        if (context === null) callback(fd);
+        else context.runInAsyncScope(callback, null, fd);
       } catch (error) {
         this.#report(error, `${role} callback for fd ${fd}`, fd);
       }
@@ -498,7 +513,8 @@ export class BaseEventLoop {
       return;
     }
     try {
-      callback(fd);
+      if (context === null) callback(fd);
+      else context.runInAsyncScope(callback, null, fd);
     } catch (error) {
       this.#report(error, `${role} callback for fd ${fd}`, fd);
     }
@@ -508,8 +524,10 @@ export class BaseEventLoop {
     const callback = handle.take();
     if (callback === null) return;
     const start = this.#debug ? performance.now() : 0;
+    const context = handle.context;
     try {
-      callback();
+      if (context === null) callback();
+      else context.runInAsyncScope(callback);
     } catch (error) {
       this.#report(error, `${kind} callback ${describe(callback)}`, undefined, handle);
     }
@@ -603,9 +621,6 @@ export class BaseEventLoop {
       this.#cancelledTimers = 0;
       this.#native.disarmTimer();
       this.#armedWhen = Infinity;
-    } else if (this.#timers.size > kMinTimersToCompact && this.#cancelledTimers * 2 > this.#timers.size) {
-      this.#timers.compact();
-      this.#cancelledTimers = 0;
     }
     // The native timer stays armed for the cancelled deadline: later timers keep the
     // process alive anyway, and one early wake-up that re-arms is cheaper than a native

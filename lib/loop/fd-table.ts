@@ -13,6 +13,7 @@
 import { BusyResourceError, ClosedError } from '../errors.js';
 import type { NativeLoop, NativeSelector } from '../native.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/selector-key.js';
+import { captureContext, type CallbackContext } from './context.js';
 
 /** A reader or writer callback; it receives the fd. */
 export type IoCallback = (fd: number) => void;
@@ -37,8 +38,13 @@ class IoWatcher {
   constructor(
     readonly callback: IoCallback,
     readonly batch: number,
+    /** The context `addReader`/`addWriter` ran in, captured once per registration. */
+    readonly context: CallbackContext,
   ) {}
 }
+
+/** Runs a reader or writer callback (in `context`) and reports what it throws. */
+export type IoRunner = (callback: IoCallback, fd: number, role: string, context: CallbackContext) => void;
 
 interface Waiter {
   resolve: (value: never) => void;
@@ -186,7 +192,7 @@ export class FdTable {
       throw busy(fd, read, 'an awaitable operation waiting');
     }
     this.#arm(entry, read ? EVENT_READ : EVENT_WRITE);
-    const watcher = new IoWatcher(callback, this.batch);
+    const watcher = new IoWatcher(callback, this.batch, captureContext(read ? 'ioreactor.Reader' : 'ioreactor.Writer'));
     if ((read ? entry.reader : entry.writer) === null) this.#hold(1);
     if (read) entry.reader = watcher;
     else entry.writer = watcher;
@@ -304,10 +310,10 @@ export class FdTable {
   }
 
   /**
-   * Dispatches one batch of (fd, mask) pairs. `run(callback, fd, role)` runs a user
-   * callback and reports what it throws.
+   * Dispatches one batch of (fd, mask) pairs. `run(callback, fd, role, context)` runs a
+   * user callback in the context it was registered in and reports what it throws.
    */
-  dispatch(buffer: Int32Array, count: number, run: (callback: IoCallback, fd: number, role: string) => void): void {
+  dispatch(buffer: Int32Array, count: number, run: IoRunner): void {
     const entries = this.#entries;
     const batch = this.batch;
     for (let i = 0; i < count && !this.#closed; i++) {
@@ -320,7 +326,7 @@ export class FdTable {
         if (entry !== undefined && (entry.events & EVENT_READ) !== 0) {
           const watcher = entry.reader;
           if (watcher === null) this.#fire(entry, true);
-          else if (watcher.batch !== batch) run(watcher.callback, fd, 'reader');
+          else if (watcher.batch !== batch) run(watcher.callback, fd, 'reader', watcher.context);
         }
       }
       if (mask & EVENT_WRITE) {
@@ -328,7 +334,7 @@ export class FdTable {
         if (entry !== undefined && (entry.events & EVENT_WRITE) !== 0) {
           const watcher = entry.writer;
           if (watcher === null) this.#fire(entry, false);
-          else if (watcher.batch !== batch) run(watcher.callback, fd, 'writer');
+          else if (watcher.batch !== batch) run(watcher.callback, fd, 'writer', watcher.context);
         }
       }
     }

@@ -1,4 +1,5 @@
 /** Handles returned by callSoon / callLater / callAt. */
+import type { CallbackContext } from './context.js';
 
 // Marks a cancelled handle in its callback slot, so a handle needs no separate flag
 // (one field less on every timer matters at a million timers).
@@ -8,10 +9,13 @@ const kCancelled = (): void => undefined;
 export class Handle {
   /** @internal The callback; `null` once run, `kCancelled` once cancelled. */
   callback: (() => void) | null;
+  /** @internal The context captured when the callback was scheduled (context.ts). */
+  readonly context: CallbackContext;
 
   /** @internal */
-  constructor(callback: () => void) {
+  constructor(callback: () => void, context: CallbackContext) {
     this.callback = callback;
+    this.context = context;
   }
 
   /** Prevents the callback from running, if it has not run yet. Idempotent. */
@@ -53,8 +57,8 @@ export class TimerHandle extends Handle {
   owner: TimerOwner | null;
 
   /** @internal */
-  constructor(whenMs: number, seq: number, callback: () => void, owner: TimerOwner) {
-    super(callback);
+  constructor(whenMs: number, seq: number, callback: () => void, owner: TimerOwner, context: CallbackContext) {
+    super(callback, context);
     this.whenMs = whenMs;
     this.seq = seq;
     this.owner = owner;
