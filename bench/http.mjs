@@ -1,5 +1,6 @@
 // bench/http: wrk -t1 -c100 against the example HTTP/1.1 server on ioreactor
-// (examples/http-server.ts) and the same app on node:http (examples/http/node-http.ts), on
+// (examples/http-server.ts), the same app on node:http (examples/http/node-http.ts) and the
+// same parser and connection code over node:net (examples/http/net.ts), on
 // GET / and GET /json — requests/s and server CPU per request, servers interleaved, server
 // on CPU 0 and wrk on CPU 1 (taskset), loopback only.
 // usage: npm run bench:http [-- --rounds N] [-- --duration S] [-- --connections N]
@@ -17,6 +18,8 @@ export const httpMissing = () => (spawnSync('sh', ['-c', 'command -v wrk']).stat
 export const servers = {
   ioreactor: (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http-server.ts'), '--port', String(port)],
   'node:http': (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http', 'node-http.ts'), '--port', String(port)],
+  // The same parser and connection code as the ioreactor server, over node:net: isolates the I/O layer.
+  'parser over node:net': (port) => [process.execPath, '--import', 'tsx', path.join(root, 'examples', 'http', 'net.ts'), '--port', String(port)],
 };
 
 async function start(name) {
@@ -57,6 +60,8 @@ export async function httpRun(name, { duration = 5, connections = 100 } = {}) {
   const { child, port } = await start(name);
   try {
     const out = [];
+    // Warm-up (JIT, connection setup paths): one second per route, not measured.
+    for (const route of routes) await wrk(port, route, 1, connections);
     for (const route of routes) {
       const before = cpuTicks(child.pid);
       const { rps, requests } = await wrk(port, route, duration, connections);
@@ -81,7 +86,7 @@ if (httpMissing()) {
   console.error('bench/http needs wrk (Debian: wrk)');
   process.exit(2);
 }
-console.log('bench/http: wrk against the example HTTP/1.1 server on ioreactor and the same app on node:http');
+console.log('bench/http: wrk against the example HTTP/1.1 server on ioreactor, the same app on node:http, and the same parser over node:net');
 console.log(
   `conditions: node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
     `${hasTaskset ? 'server on CPU 0, wrk on CPU 1' : 'no taskset (unpinned)'}, wrk -t1 -c${connections} -d${duration}s, ${rounds} rounds`,
@@ -111,6 +116,7 @@ for (const key of Object.keys(samples)) {
     'requests/s, median (min–max)': spread(mine.rps),
     'server CPU µs/req': spread(mine.cpu, 2),
     'node:http CPU ÷ this': node ? (median(node.cpu) / median(mine.cpu)).toFixed(2) : '-',
+    'parser over node:net CPU ÷ this': samples[`parser over node:net|${route}`] ? (median(samples[`parser over node:net|${route}`].cpu) / median(mine.cpu)).toFixed(2) : '-',
   });
 }
 table(rows);

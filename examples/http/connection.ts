@@ -3,8 +3,8 @@
  * request order), `Content-Length` and chunked bodies, `Expect: 100-continue`, `HEAD`, and
  * static files sent with `loop.sockSendFile` on the transport's socket.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import type { EventLoop, Protocol, Socket, Transport } from '../../lib/index.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type EventLoop, type Protocol, Socket, type Transport } from '../../lib/index.js';
 import { type App, type AppResponse, errorResponse, httpDate, kServerName, pathOf, reasonPhrase } from './app.js';
 import { HttpError, type RequestHead, RequestParser } from './parser.js';
 
@@ -207,8 +207,9 @@ export class HttpProtocol implements Protocol {
     try {
       await this.#drain(transport);
       if (this.#lost) return;
-      const socket = transport.getExtraInfo('socket') as Socket;
-      await this.#loop.sockSendFile(socket, fd, { offset: 0, count: size });
+      const socket = transport.getExtraInfo('socket');
+      if (socket instanceof Socket) await this.#loop.sockSendFile(socket, fd, { offset: 0, count: size });
+      else await this.#copyFile(transport, fd, size); // another transport (examples/http/net.ts)
     } catch {
       // The peer went away mid-file; the transport reports the loss to connectionLost.
       if (!this.#lost) transport.abort();
@@ -220,6 +221,18 @@ export class HttpProtocol implements Protocol {
     if (this.#lost) return;
     if (!this.#ended && !this.#writePaused) transport.resumeReading();
     this.#flush();
+  }
+
+  // Without sendfile: the file through the transport in 64 KiB pieces, each after the last drained.
+  async #copyFile(transport: Transport, fd: number, size: number): Promise<void> {
+    for (let offset = 0; offset < size && !this.#lost; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, size - offset));
+      const n = readSync(fd, chunk, 0, chunk.length, offset);
+      if (n === 0) throw new Error('the file shrank while it was being sent');
+      transport.write(chunk.subarray(0, n));
+      offset += n;
+      await this.#drain(transport);
+    }
   }
 
   // Resolves once the transport's write buffer is empty: with both watermarks at 0 the
