@@ -67,7 +67,8 @@ function cellText(section, cell, v) {
   const s = cell.summary[v];
   if (!s || s.median === null) {
     const err = (cell.samples[v] ?? []).find((x) => x.error || x.skipped);
-    return err ? `failed: ${(err.error ?? err.skipped).split('\n')[0].slice(0, 60)}` : '–';
+    if (err?.skipped) return err.skipped;
+    return err ? `failed: ${err.error.split('\n')[0].slice(0, 60)}` : '–';
   }
   const d = cell.unit === 'msgs/s' ? 0 : autoDigits(s.median);
   let text = `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
@@ -175,6 +176,15 @@ export function compareMarkdown(rows, oldLabel, newLabel) {
 
 // ---------------------------------------------------------------- charts
 
+/** One colour per variant in every chart (Tableau 10 and a few more). */
+const COLORS = {
+  'c-epoll': '#4e79a7', libuv: '#f28e2b', callback: '#e15759', protocol: '#76b7b2', coroutine: '#59a14f', 'coroutine-readme': '#edc948',
+  streams: '#b07aa1', 'node:net': '#ff9da7', 'redis-server': '#4e79a7', ioreactor: '#e15759', 'node:http': '#ff9da7',
+  setTimeout: '#ff9da7', epoll: '#4e79a7', poll: '#f28e2b', select: '#59a14f', kqueue: '#b07aa1',
+};
+const colorScale = (variants) => ({ domain: variants, range: variants.map((v, i) => COLORS[v] ?? ['#9c755f', '#bab0ac', '#17becf'][i % 3]) });
+const orderOf = (rows) => SERVER_ORDER.filter((s) => rows.some((r) => r.variant === s)).concat([...new Set(rows.map((r) => r.variant))].filter((v) => !SERVER_ORDER.includes(v)));
+
 const SERVER_ORDER = ['c-epoll', 'libuv', 'callback', 'protocol', 'coroutine', 'coroutine-readme', 'streams', 'node:net', 'redis-server', 'ioreactor', 'node:http', 'setTimeout', 'epoll', 'poll', 'select', 'kqueue'];
 
 function rowsOf(section, pick = (c) => !c.unit) {
@@ -194,12 +204,12 @@ function footer(result) {
 }
 
 /** Bars of medians with min–max rules, grouped by `x`, one panel per `column`. */
-function barSpec({ title, subtitle, rows, x, xTitle, column, columnTitle, yTitle, yLog = false, width = 160 }) {
-  const variants = SERVER_ORDER.filter((s) => rows.some((r) => r.variant === s)).concat([...new Set(rows.map((r) => r.variant))].filter((v) => !SERVER_ORDER.includes(v)));
+function barSpec({ title, subtitle, rows, x, xTitle, column, columnTitle, columnSort = null, yTitle, yLog = false, width = 160 }) {
+  const variants = orderOf(rows);
   const enc = {
     x: { field: x, type: 'ordinal', title: xTitle, sort: null },
     xOffset: { field: 'variant', type: 'nominal', sort: variants },
-    color: { field: 'variant', type: 'nominal', sort: variants, title: null, legend: { orient: 'bottom', columns: 8 } },
+    color: { field: 'variant', type: 'nominal', sort: variants, title: null, scale: colorScale(variants), legend: { orient: 'bottom', columns: 8 } },
   };
   const y = { type: 'quantitative', title: yTitle, ...(yLog ? { scale: { type: 'log' } } : {}) };
   const inner = {
@@ -217,7 +227,7 @@ function barSpec({ title, subtitle, rows, x, xTitle, column, columnTitle, yTitle
     data: { values: rows },
     config: { font: 'sans-serif', view: { stroke: null } },
   };
-  return column ? { ...spec, facet: { column: { field: column, type: 'ordinal', title: columnTitle, sort: null } }, spec: inner, resolve: { scale: { y: 'independent' } } } : { ...spec, ...inner };
+  return column ? { ...spec, facet: { column: { field: column, type: 'ordinal', title: columnTitle, sort: columnSort } }, spec: inner, resolve: { scale: { y: 'independent' } } } : { ...spec, ...inner };
 }
 
 function lineSpec({ title, subtitle, rows, x, xTitle, y, yTitle, column, columnTitle, xLog = false }) {
@@ -234,7 +244,7 @@ function lineSpec({ title, subtitle, rows, x, xTitle, y, yTitle, column, columnT
       encoding: {
         x: { field: x, type: 'quantitative', title: xTitle, ...(xLog ? { scale: { type: 'log' } } : {}) },
         y: { field: y, type: 'quantitative', title: yTitle, scale: { type: 'log' } },
-        color: { field: 'variant', type: 'nominal', title: null, sort: SERVER_ORDER, legend: { orient: 'bottom' } },
+        color: { field: 'variant', type: 'nominal', title: null, sort: orderOf(rows), scale: colorScale(orderOf(rows)), legend: { orient: 'bottom' } },
       },
     },
     resolve: { scale: { y: 'shared' } },
@@ -248,7 +258,9 @@ export function chartSpecs(result) {
   const sub = footer(result);
   if (s.echo?.cells?.length) {
     const rows = rowsOf(s.echo).map((r) => ({ ...r, sizeLabel: r.size >= 1024 ? `${r.size / 1024} KiB` : `${r.size} B` }));
-    if (rows.length) specs.echo = barSpec({ title: 'Echo: server CPU µs per message (lower is better; bar = median, line = min–max)', subtitle: sub, rows, x: 'conns', xTitle: 'connections', column: 'sizeLabel', columnTitle: 'message size', yTitle: 'server CPU µs/msg', width: 60 + 45 * new Set(rows.map((r) => r.conns)).size });
+    const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
+    const columnSort = sizes.map((n) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`));
+    if (rows.length) specs.echo = barSpec({ title: 'Echo: server CPU µs per message (lower is better; bar = median, line = min–max)', subtitle: sub, rows, x: 'conns', xTitle: 'connections', column: 'sizeLabel', columnTitle: 'message size', columnSort, yTitle: 'server CPU µs/msg', width: 60 + 45 * new Set(rows.map((r) => r.conns)).size });
   }
   if (s.latency?.cells?.length) {
     const rows = [];

@@ -36,7 +36,7 @@ export const PROFILES = {
     selector: { sizes: [10, 100, 1000, 10000], ms: 200 },
   },
   quick: {
-    echo: { sizes: [64, 16384], conns: [100], duration: 0.4, warmup: 0.2 },
+    echo: { sizes: [64, 16384], conns: [100], duration: 0.4, warmup: 0.2, servers: ['callback', 'coroutine', 'protocol', 'streams', 'node:net', 'libuv', 'c-epoll'] },
     latency: { size: 64, conns: 100, loads: [0.25, 0.5, 0.75], duration: 0.5, warmup: 0.2, saturation: 0.5, servers: ['callback', 'node:net', 'libuv'] },
     http: null, // tsx-started servers and wrk: too slow for two minutes
     resp: null,
