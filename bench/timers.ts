@@ -14,7 +14,11 @@
  * median (min–max) of the per-round ratio setTimeout ÷ ioreactor (above 1: ioreactor is faster).
  *
  * Usage: npm run bench:timers [-- --count N] [--rounds R] [--shape distinct|equal|both]
- *        [--quick] [--json]
+ *        [--quick] [--als] [--json]
+ *
+ * `--als` enables an `AsyncLocalStorage` (with a store set) before anything is measured, so
+ * both sides pay for carrying the context: ioreactor captures it per timer, as `setTimeout`
+ * does. Without it no storage exists and ioreactor captures nothing.
  *
  * `--json` prints a single JSON object on stdout and nothing else:
  * `{ benchmark: 'timers', version: 1, count, rounds, shapes: string[], conditions: {...},
@@ -27,6 +31,7 @@
  * setTimeout ÷ ioreactor total in round r, and `noisy` is true when either side's spread
  * exceeds 15 %.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -51,6 +56,8 @@ function argValue(name: string): string | undefined {
 }
 
 const json = process.argv.includes('--json');
+const withAls = process.argv.includes('--als');
+if (withAls) new AsyncLocalStorage<string>().enterWith('bench');
 const quick = process.argv.includes('--quick');
 const count = Number(argValue('--count') ?? (quick ? 200_000 : 1_000_000));
 const rounds = Number(argValue('--rounds') ?? (quick ? 3 : 5));
@@ -141,6 +148,7 @@ const conditions = {
   governor: governor(),
   commit: commit(),
   gcBetweenSamples: true,
+  asyncLocalStorage: withAls,
 };
 
 if (!json) {
@@ -148,7 +156,8 @@ if (!json) {
   console.log(
     `conditions: node ${conditions.node}, ${conditions.platform} ${conditions.kernel}, ${conditions.cpu} x${conditions.cores}, ` +
       `governor ${conditions.governor ?? 'n/a'}, commit ${conditions.commit ?? 'n/a'}, ${rounds} interleaved rounds ` +
-      `(order flips each round), full GC before each sample, shapes: ${shapes.join(', ')}`,
+      `(order flips each round), full GC before each sample, shapes: ${shapes.join(', ')}, ` +
+      `AsyncLocalStorage ${withAls ? 'enabled' : 'not used'}`,
   );
 }
 

@@ -55,6 +55,8 @@ export class TimerHandle extends Handle {
   readonly seq: number;
   /** @internal The loop while the timer is scheduled; null once due or cancelled. */
   owner: TimerOwner | null;
+  /** @internal The next timer on the loop's in-order FIFO (timer-heap.ts). */
+  next: TimerHandle | null = null;
 
   /** @internal */
   constructor(whenMs: number, seq: number, callback: () => void, owner: TimerOwner, context: CallbackContext) {
