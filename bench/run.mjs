@@ -17,7 +17,7 @@
 //                      README embeds its echo chart) instead of a per-run file
 //   --out DIR          write the result files to DIR
 import cliProgress from 'cli-progress';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,12 +84,16 @@ function progress(steps, expectedS) {
   let done = 0;
   let doneEstimate = 0;
   let label = '';
+  let current = null;
+  let stepStart = t0;
   const elapsed = () => (performance.now() - t0) / 1000;
   const eta = () => {
     const left = expectedS - doneEstimate;
-    // Scale the plan's estimate by how fast the run has gone so far.
-    const pace = doneEstimate > 5 ? elapsed() / doneEstimate : 1;
-    return left * pace;
+    // The plan's estimate scaled by how fast the run has gone so far, less the time
+    // already spent in the current step (up to its own scaled estimate).
+    const pace = doneEstimate > 5 ? (stepStart - t0) / 1000 / doneEstimate : 1;
+    const inStep = current ? Math.min((performance.now() - stepStart) / 1000, current.estimate * pace) : 0;
+    return Math.max(0, left * pace - inStep);
   };
   const payload = () => ({ elapsedText: fmtDuration(elapsed()), etaText: fmtDuration(eta()), step: label });
   let bar = null;
@@ -106,6 +110,8 @@ function progress(steps, expectedS) {
   return {
     begin(step) {
       label = step.label;
+      current = step;
+      stepStart = performance.now();
       if (bar) bar.update(done, payload());
       else if (performance.now() - lastLine > 2000 || done === 0) {
         lastLine = performance.now();
@@ -195,6 +201,8 @@ async function main() {
   const stamp = result.finishedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
   const dir = opts.out ? path.resolve(opts.out) : opts.reference ? path.join(here, 'results', 'reference') : path.join(here, 'results');
   mkdirSync(dir, { recursive: true });
+  // A new reference replaces the old one whole: no chart left from a section not run now.
+  if (opts.reference) for (const f of readdirSync(dir)) if (f.endsWith('.svg')) rmSync(path.join(dir, f));
   const base = opts.reference ? 'result' : `${stamp}-${opts.mode}`;
   const jsonPath = path.join(dir, `${base}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 1)}\n`);

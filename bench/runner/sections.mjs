@@ -28,11 +28,11 @@ const ECHO_KEYS = {
 export const PROFILES = {
   full: {
     echo: { sizes: [64, 1024, 16384], conns: [10, 100, 1000, 10000], duration: 0.7, warmup: 0.3 },
-    latency: { size: 64, conns: 100, loads: [0.25, 0.5, 0.75], duration: 1.5, warmup: 0.3, saturation: 1, servers: ['callback', 'coroutine', 'protocol', 'streams', 'node:net', 'libuv', 'c-epoll'] },
+    latency: { size: 64, conns: 100, loads: [0.25, 0.5, 0.75], duration: 1, warmup: 0.3, saturation: 1, servers: ['callback', 'coroutine', 'protocol', 'streams', 'node:net', 'libuv', 'c-epoll'] },
     http: { duration: 2, connections: 100 },
     resp: { requests: 50_000, clients: 50 },
     timers: { count: 1_000_000 },
-    memory: { conns: 10_000, settleMs: 400, servers: ['protocol', 'streams', 'coroutine', 'callback', 'node:net', 'libuv', 'c-epoll'] },
+    memory: { conns: 10_000, settleMs: 300, servers: ['protocol', 'streams', 'coroutine', 'callback', 'node:net', 'libuv', 'c-epoll'] },
     selector: { sizes: [10, 100, 1000, 10000], ms: 200 },
   },
   quick: {
