@@ -68,9 +68,11 @@ export interface NativeLoop {
   close(): void;
 }
 
-/** Registration flag bits (`native/core/selector.h` kFlag*). */
+/** Registration flag bit: edge-triggered (`kFlagEdge` in `native/core/selector.h`). */
 export const NATIVE_FLAG_EDGE = 1;
+/** Registration flag bit: one-shot, re-armed by modify (`kFlagOneshot`). */
 export const NATIVE_FLAG_ONESHOT = 2;
+/** Registration flag bit: `EPOLLEXCLUSIVE`, add-only (`kFlagExclusive`). */
 export const NATIVE_FLAG_EXCLUSIVE = 4;
 
 /** What `ioreactor.node` exports (`native/binding.cc`). */
