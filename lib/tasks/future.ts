@@ -31,6 +31,7 @@ export class Future<T> implements PromiseLike<T> {
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   #callbacks: DoneCallback<T>[] = [];
+  #observed = false;
 
   constructor() {
     this.#promise = new Promise<T>((resolve, reject) => {
@@ -137,14 +138,17 @@ export class Future<T> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => TResult1 | PromiseLike<TResult1>) | null,
     onrejected?: ((reason: unknown) => TResult2 | PromiseLike<TResult2>) | null,
   ): Promise<TResult1 | TResult2> {
+    this.#observed = true;
     return this.#promise.then(onfulfilled, onrejected);
   }
 
   catch<TResult = never>(onrejected?: ((reason: unknown) => TResult | PromiseLike<TResult>) | null): Promise<T | TResult> {
+    this.#observed = true;
     return this.#promise.catch(onrejected);
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
+    this.#observed = true;
     return this.#promise.finally(onfinally);
   }
 
@@ -157,7 +161,16 @@ export class Future<T> implements PromiseLike<T> {
     return this.#state;
   }
 
+  /**
+   * @internal Whether anything awaited it, attached a handler or a done callback, or
+   * looked at its outcome (`result()`/`exception()`).
+   */
+  protected get observed(): boolean {
+    return this.#observed;
+  }
+
   #observe(): void {
+    this.#observed = true;
     this.#promise.catch(noop);
   }
 

@@ -5,6 +5,7 @@ import { checkFunction, optionOf, signalOf } from '../internal/args.js';
 import { describeValue } from '../internal/fd.js';
 import type { BaseEventLoop } from '../loop/base-event-loop.js';
 import { currentLoop } from '../loop/default-loop.js';
+import { creationSite, type DebugInfo, releaseDebug, runTracked } from './debug.js';
 import { Future } from './future.js';
 
 /** Options for {@link createTask}. */
@@ -37,7 +38,14 @@ export function allTasks(loop: BaseEventLoop = currentLoop()): Task<unknown>[] {
  * ends cancelled unless the function catches the cancellation and returns normally.
  *
  * A task that fails and is never awaited or inspected is reported like an unhandled
- * Promise rejection.
+ * Promise rejection (by default Node ends the process), preceded by an
+ * `IOR_WARN_UNOBSERVED_TASK` warning naming the task — and, in debug mode, where it was
+ * created.
+ *
+ * In debug mode (`IOREACTOR_DEBUG=1`, the loop's `debug` option or `loop.setDebug(true)`
+ * when the task is created), each step of the task — the synchronous run between two
+ * awaits — is timed, and one slower than the loop's `slowCallbackDuration` is reported
+ * with an `IOR_WARN_SLOW_TASK_STEP` warning naming the task and where it was created.
  */
 export class Task<T> extends Future<T> {
   /** The task's name. */
@@ -47,6 +55,7 @@ export class Task<T> extends Future<T> {
   #parent: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined;
   #loop: BaseEventLoop;
+  #debug: DebugInfo | undefined;
 
   /**
    * @internal Use {@link createTask}.
@@ -64,6 +73,9 @@ export class Task<T> extends Future<T> {
     setMaxListeners(0, this.#controller.signal);
     this.name = name ?? `task-${++counter}`;
     this.#loop = currentLoop();
+    if (this.#loop.debug) {
+      this.#debug = { name: this.name, site: creationSite(), loop: this.#loop };
+    }
     let set = tasksOf.get(this.#loop);
     if (set === undefined) tasksOf.set(this.#loop, (set = new Set()));
     set.add(this as Task<unknown>);
@@ -84,6 +96,14 @@ export class Task<T> extends Future<T> {
   /** @internal The loop the task belongs to. */
   get loop(): BaseEventLoop {
     return this.#loop;
+  }
+
+  /**
+   * Where the task was created (stack frames), if debug mode was on then; `undefined`
+   * otherwise.
+   */
+  get creationSite(): string | undefined {
+    return this.#debug?.site;
   }
 
   /** The signal the function received; aborted once the task is cancelled. */
@@ -112,8 +132,9 @@ export class Task<T> extends Future<T> {
   async #start(fn: TaskFunction<T>): Promise<void> {
     if (this.done()) return;
     this.#started = true;
+    const debug = this.#debug;
     try {
-      const value = await fn(this.#controller.signal);
+      const value = await (debug === undefined ? fn(this.#controller.signal) : this.#runDebug(debug, fn));
       this.#detach();
       if (!this.done()) this.setResult(value);
     } catch (error) {
@@ -124,8 +145,31 @@ export class Task<T> extends Future<T> {
         this.#finishCancelled(error);
       } else {
         this.setException(error);
+        // Like Node's unhandled-rejection check: once the current ticks and microtasks
+        // have run, nobody has awaited or inspected the task.
+        process.nextTick(() => this.#checkObserved(error));
       }
     }
+  }
+
+  async #runDebug(debug: DebugInfo, fn: TaskFunction<T>): Promise<T> {
+    try {
+      return await runTracked(debug, fn, this.#controller.signal);
+    } finally {
+      releaseDebug();
+    }
+  }
+
+  #checkObserved(error: unknown): void {
+    if (this.observed) return;
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const where = this.#debug === undefined
+      ? ' (with IOREACTOR_DEBUG=1 this report says where the task was created)'
+      : `; the task was created at:\n${this.#debug.site}`;
+    process.emitWarning(`Task '${this.name}' failed and nothing awaited it or asked for its result: ${what}${where}`, {
+      type: 'IoreactorWarning',
+      code: 'IOR_WARN_UNOBSERVED_TASK',
+    });
   }
 
   #finishCancelled(reason: unknown): void {
