@@ -156,6 +156,15 @@ export function compareResults(old, cur) {
         const worse = higherBetter ? b.max < a.min : b.min > a.max;
         const better = higherBetter ? b.min > a.max : b.max < a.min;
         rows.push({ section: name, cell: cell.id, title: cell.title, variant: v, old: a.median, new: b.median, change, verdict: worse ? 'regression' : better ? 'improvement' : 'within spread', unit: cell.unit ?? section.unit });
+        // The ratio to the section's baseline, same round: steadier than absolute figures
+        // when the two runs saw a differently busy machine.
+        const ra = prev.ratios?.[v];
+        const rb = cell.ratios?.[v];
+        if (ra?.median != null && rb?.median != null && ra.den === rb.den) {
+          const rWorse = higherBetter ? rb.max < ra.min : rb.min > ra.max;
+          const rBetter = higherBetter ? rb.min > ra.max : rb.max < ra.min;
+          rows.push({ section: name, cell: cell.id, title: cell.title, variant: `${v} ÷ ${rb.den}`, old: ra.median, new: rb.median, change: (rb.median - ra.median) / ra.median, verdict: rWorse ? 'regression' : rBetter ? 'improvement' : 'within spread', unit: '×' });
+        }
       }
     }
   }
@@ -164,7 +173,13 @@ export function compareResults(old, cur) {
 
 export function compareMarkdown(rows, oldLabel, newLabel) {
   const regressions = rows.filter((r) => r.verdict === 'regression');
-  const out = [`## Compared with ${oldLabel}`, '', `${newLabel}: ${rows.length} figures compared, ${regressions.length} regression(s) beyond the measured spread, ${rows.filter((r) => r.verdict === 'improvement').length} improvement(s).`, ''];
+  const out = [
+    `## Compared with ${oldLabel}`,
+    '',
+    `${newLabel}: ${rows.length} figures compared, ${regressions.length} regression(s) beyond the measured spread, ${rows.filter((r) => r.verdict === 'improvement').length} improvement(s).`,
+    'A regression / improvement: the new min–max range lies entirely on the worse / better side of the old one. Rows "a ÷ b" compare the per-round ratios to the baseline, which stay comparable when the machine was busier in one run than in the other.',
+    '',
+  ];
   out.push(
     mdTable(
       ['cell', 'variant', 'old', 'new', 'change', 'verdict'],
