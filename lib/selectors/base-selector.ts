@@ -109,6 +109,14 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
   #map: SelectorMapping<TData> | null;
   #supportedFlags: number;
   #waker: Waker | null = null;
+  // Debug mode (IOREACTOR_DEBUG=1): a selector dropped without close() is reported with
+  // where it was created. Its kernel object is released by the native wrapper's finalizer.
+  static #unclosed = new FinalizationRegistry<{ backend: string; site: string }>((held) => {
+    process.emitWarning(`A ${held.backend} selector was garbage-collected without close(); created here:\n${held.site}`, {
+      type: 'IoreactorWarning',
+      code: 'IOR_WARN_UNCLOSED',
+    });
+  });
 
   /** @internal */
   protected constructor(backend: BackendName) {
@@ -117,6 +125,10 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     this.#native.setBuffer(this.#buffer);
     this.#supportedFlags = this.#native.supportedFlags();
     this.#map = new SelectorMapping(this.#keys, (fileobj) => this.#tryLookupFd(fileobj));
+    if (process.env.IOREACTOR_DEBUG === '1') {
+      const site = (new Error().stack ?? '').split('\n').slice(3, 9).join('\n');
+      BaseSelector.#unclosed.register(this, { backend, site }, this);
+    }
   }
 
   /**
@@ -329,6 +341,7 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
     if (selector === null) return;
     this.#native = null;
     selector.close();
+    BaseSelector.#unclosed.unregister(this);
     this.#keys.clear();
     this.#byObject.clear();
     this.#waker = null;
