@@ -477,6 +477,14 @@ export class BaseEventLoop {
     return () => this.#pending.delete(settle);
   }
 
+  /**
+   * @internal Unregisters what {@link trackPending} registered, for a caller that keeps
+   * `settle` itself (no closure per registration: one per connection adds up).
+   */
+  untrackPending(settle: PendingSettle): void {
+    this.#pending.delete(settle);
+  }
+
   /** @internal Throws ClosedError once closed. */
   protected checkOpen(): void {
     if (this.#closed) throw new ClosedError('EventLoop is closed');

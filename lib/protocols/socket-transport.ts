@@ -47,7 +47,7 @@ export class SocketTransport implements Transport {
   #queue: WriteBuffer | null = null;
   #made = false;
   #notMade: ((error: unknown) => void) | null = null;
-  #untrack: () => void;
+  #settle: (error: Error) => void;
   #onReadable = (): void => this.#read();
   #onWritable: (() => void) | null = null;
 
@@ -64,7 +64,8 @@ export class SocketTransport implements Transport {
     this.#buffered = typeof (protocol as BufferedProtocol).getBuffer === 'function';
     this.#owner = owner;
     // A loop that closes takes every transport with it: connectionLost must still come.
-    this.#untrack = loop.trackPending((error) => this.#finish(error));
+    this.#settle = (error) => this.#finish(error);
+    loop.trackPending(this.#settle);
   }
 
   /** @internal Calls connectionMade, then starts reading; resolves once it has run. */
@@ -348,7 +349,7 @@ export class SocketTransport implements Transport {
     this.#lost = true;
     this.#closing = true;
     this.#reading = false;
-    this.#untrack();
+    this.#loop.untrackPending(this.#settle);
     this.#queue?.clear();
     if (!this.#made) {
       this.#sock.close();
