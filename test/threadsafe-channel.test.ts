@@ -30,10 +30,12 @@ describe('threadsafe channel', () => {
       runWorker(
         `
         const sender = io.ThreadsafeSender.fromHandle(workerData.handle);
+        const pause = new Int32Array(new SharedArrayBuffer(4));
         let full = 0;
         for (let i = 0; i < ${perWorker}; i++) {
-          // A full ring is back-pressure: spin until the loop drains it.
-          while (!sender.post(workerData.w * 1e6 + i)) full++;
+          // A full ring is back-pressure: back off briefly (on 2 cores a spinning
+          // sender would take the CPU the loop thread needs to drain it).
+          while (!sender.post(workerData.w * 1e6 + i)) { full++; Atomics.wait(pause, 0, 0, 0.05); }
         }
         parentPort.postMessage(full);
       `,
@@ -109,8 +111,9 @@ describe('threadsafe channel', () => {
       parentPort.postMessage(channel.handle);
       process.exit(0);
     `);
+    const exited = once(worker, 'exit');
     const [handle] = await once(worker, 'message');
-    await once(worker, 'exit');
+    await exited;
     expect(native.wakerCount()).toBe(before);
     const sender = ThreadsafeSender.fromHandle(handle);
     // The ring survives (shared memory), the waker does not: the post that has to wake
