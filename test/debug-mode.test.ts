@@ -174,3 +174,44 @@ describe('IOR_WARN_UNCLOSED', () => {
     expect(off.stderr).toBe('');
   });
 });
+
+describe('IOR_WARN_UNCLOSED for transports and selectors', () => {
+  const transports = `
+    async function openTransports() {
+      const loop = io.getEventLoop();
+      const [r, w] = sys.pipe();
+      await loop.connectReadPipe(() => ({ dataReceived() {}, connectionLost() {} }), r);
+      await loop.createDatagramEndpoint(() => ({ datagramReceived() {}, connectionLost() {} }), { localAddress: { host: '127.0.0.1', port: 0 } });
+      sys.close(w);
+      loop.close();
+    }
+    openTransports();
+  `;
+
+  it('a transport still open when its loop closes is reported with where it was made (debug mode only)', async () => {
+    const [on, off] = await Promise.all([
+      runScript(transports, { env: { IOREACTOR_DEBUG: '1' } }),
+      runScript(transports, { env: { IOREACTOR_DEBUG: '0' } }),
+    ]);
+    expect(on.stderr).toMatch(/\[IOR_WARN_UNCLOSED\] IoreactorWarning: A ReadPipeTransport \(fd \d+\) was still open when its EventLoop closed; created here:\n\s+at openTransports/);
+    expect(on.stderr).toMatch(/A DatagramTransport \(fd \d+\) was still open when its EventLoop closed; created here:\n\s+at async openTransports/);
+    expect(off.stderr).toBe('');
+  });
+
+  it('a selector garbage-collected without close() is reported with its creation site (IOREACTOR_DEBUG=1)', async () => {
+    const script = `
+      function makeSelector() { new io.DefaultSelector(); }
+      makeSelector();
+      const closed = new io.DefaultSelector();
+      closed.close();
+      setImmediate(() => { gc(); setTimeout(() => {}, 50); });
+    `;
+    const [on, off] = await Promise.all([
+      runScript(script, { env: { IOREACTOR_DEBUG: '1' }, nodeOptions: ['--expose-gc'] }),
+      runScript(script, { env: { IOREACTOR_DEBUG: '0' }, nodeOptions: ['--expose-gc'] }),
+    ]);
+    expect(on.stderr).toMatch(/\[IOR_WARN_UNCLOSED\] IoreactorWarning: A (epoll|kqueue) selector was garbage-collected without close\(\); created here:\n(.*\n)*\s+at makeSelector/);
+    expect(on.stderr.match(/IOR_WARN_UNCLOSED/g)).toHaveLength(1); // not the closed one
+    expect(off.stderr).toBe('');
+  });
+});

@@ -22,6 +22,7 @@ import { errno } from '../sys/fd.js';
 import type { SocketAddress } from '../sys/types.js';
 import { checkLimits, kDefaultHigh } from './write-buffer.js';
 import type { BaseProtocol, DatagramProtocol, DatagramTransport, ProtocolFactory, WriteBufferLimits } from './types.js';
+import { reportIfOpenAtClose } from './unclosed.js';
 
 const EAGAIN = errno.EAGAIN;
 const kMaxDatagram = 65536;
@@ -260,7 +261,7 @@ export class DatagramSocketTransport implements DatagramTransport {
       this.#given = remote;
       this.#extra.peername = this.#remote;
     }
-    this.#untrack = loop.trackPending((error) => this.#finish(error));
+    this.#untrack = loop.trackPending(reportIfOpenAtClose(loop, 'DatagramTransport', this.#fd, (error) => this.#finish(error)));
   }
 
   /**

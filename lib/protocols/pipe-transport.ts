@@ -17,6 +17,7 @@ import type { BaseEventLoop } from '../loop/base-event-loop.js';
 import { errno } from '../sys/fd.js';
 import { WriteBuffer } from './write-buffer.js';
 import type { BaseProtocol, BaseTransport, Protocol, ProtocolFactory, WriteBufferLimits } from './types.js';
+import { reportIfOpenAtClose } from './unclosed.js';
 
 const EAGAIN = errno.EAGAIN;
 const kReadSize = 65536;
@@ -87,7 +88,7 @@ abstract class PipeTransport implements BaseTransport {
     this.#extra = { fd, pipe: fd };
     native.ownFd(fd);
     // A loop that closes takes the transport with it: the fd is closed, connectionLost comes.
-    this.#untrack = loop.trackPending((error) => this.finish(error));
+    this.#untrack = loop.trackPending(reportIfOpenAtClose(loop, this.constructor.name, fd, (error) => this.finish(error)));
   }
 
   /** @internal Calls connectionMade, then `begin()`; resolves once it has run. */

@@ -14,6 +14,7 @@
  * subtracted from the enclosing step.
  */
 import { type AsyncHook, AsyncResource, createHook, executionAsyncResource } from 'node:async_hooks';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BaseEventLoop } from '../loop/base-event-loop.js';
 
@@ -102,16 +103,19 @@ export function releaseDebug(): void {
   }
 }
 
+// The package's own frames (lib/ or dist/) are left out of creation sites.
+const kOwnFrames = path.dirname(__dirname);
+
 /**
  * @internal Where the caller of the public function was, for debug reports: the first
- * stack frames outside this folder (createTask, TaskGroup.createTask, the Task class).
+ * stack frames outside the package (createTask, TaskGroup.createTask, run()).
  */
 export function creationSite(): string {
   const stack = new Error().stack ?? '';
   return stack
     .split('\n')
     .slice(1)
-    .filter((line) => !line.includes(__dirname))
+    .filter((line) => !line.includes(kOwnFrames))
     .slice(0, 6)
     .join('\n');
 }
