@@ -11,7 +11,12 @@
 // - ready knotes wait in one queue per kqueue; a scan delivers from the head, at most
 //   nevents, and re-queues each delivered level-triggered knote at the tail (FreeBSD
 //   kqueue_scan, TAILQ_INSERT_TAIL), so undelivered knotes come first next time;
-// - each ready filter is a separate event.
+// - each ready filter is a separate event;
+// - EVFILT_USER knotes (the selector's waker): EV_ADD, EV_DELETE, NOTE_TRIGGER; a
+//   triggered one is delivered before fd events and reset on delivery (EV_CLEAR, the
+//   only way the backend adds one). Single-threaded: a trigger from another thread is
+//   not modelled (the real kernels are tested for that). EV_CLEAR, EV_DISPATCH,
+//   EV_ENABLE and EV_DISABLE on fd filters are accepted and ignored.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,6 +47,7 @@ struct Queue {
   // backend's merge must handle as well as the reverse.
   std::map<KnoteId, FileId> knotes;
   std::list<KnoteId> active;  // kqueue's queue of ready knotes, head first
+  std::map<uintptr_t, bool> user;  // EVFILT_USER ident -> triggered
 };
 
 // Never destroyed: close() below may run after static destructors.
@@ -111,6 +117,20 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
   }
   Queue& queue = q->second;
   for (int i = 0; i < nchanges; ++i) {
+    if (changes[i].filter == EVFILT_USER) {
+      const uintptr_t ident = changes[i].ident;
+      if (changes[i].flags & EV_ADD) {
+        queue.user[ident] = false;
+      } else if (queue.user.count(ident) == 0) {
+        errno = ENOENT;
+        return -1;
+      } else if (changes[i].flags & EV_DELETE) {
+        queue.user.erase(ident);
+      } else if (changes[i].fflags & NOTE_TRIGGER) {
+        queue.user[ident] = true;
+      }
+      continue;
+    }
     const int fd = static_cast<int>(changes[i].ident);
     const KnoteId id(fd, changes[i].filter);
     DropStale(&queue, fd);
@@ -146,7 +166,19 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
     const long long ns = static_cast<long long>(timeout->tv_sec) * 1000000000LL + timeout->tv_nsec;
     ms = static_cast<int>((ns + 999999) / 1000000);
   }
-  const int n = poll(fds.data(), fds.size(), ms);
+  int user_count = 0;
+  for (auto& entry : queue.user) {
+    if (!entry.second || user_count >= nevents) continue;
+    entry.second = false;
+    EV_SET(&events[user_count], entry.first, EVFILT_USER, EV_CLEAR, 0, 0, 0);
+    ++user_count;
+  }
+  if (user_count > 0) {
+    ms = 0;
+    events += user_count;
+    nevents -= user_count;
+  }
+  const int n = nevents > 0 ? poll(fds.data(), fds.size(), ms) : 0;
   if (n < 0) return n;
   std::map<KnoteId, short> ready;  // knote -> revents of its fd
   for (const struct pollfd& p : fds) {
@@ -179,5 +211,5 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
     delivered.push_back(id);
   }
   queue.active.splice(queue.active.end(), delivered);
-  return count;
+  return user_count + count;
 }

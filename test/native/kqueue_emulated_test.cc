@@ -188,6 +188,51 @@ void KeventFailureWithoutErrnoIsAnError() {
 
 }  // namespace
 
+// The waker as an EVFILT_USER knote: reported as (kWakerFd, read) once per trigger, not
+// counted as an fd, closed with the selector; and the flag checks, which need no kernel.
+static void WakerAndFlags() {
+  int err = 0;
+  std::unique_ptr<Selector> sel = NewKqueueSelector(&err);
+  CHECK(sel != nullptr);
+  int32_t out[8];
+  std::shared_ptr<Waker> waker;
+  CHECK(sel->OpenWaker(&waker) == 0);
+  CHECK(waker->read_fd() == -1);
+  std::shared_ptr<Waker> again;
+  CHECK(sel->OpenWaker(&again) == -EEXIST);
+  CHECK(sel->Size() == 0);
+  CHECK(sel->Select(0, out, 4) == 0);
+  CHECK(waker->Wake() == 0);
+  CHECK(waker->Wake() == 0);
+  CHECK(sel->Select(0, out, 4) == 1);
+  CHECK(out[0] == kWakerFd && out[1] == kRead);
+  CHECK(sel->Select(0, out, 4) == 0);
+  // A waker and a ready fd in one call: one entry each.
+  int sv[2];
+  CHECK(SocketPair(sv) == 0);
+  CHECK(sel->Register(sv[0], kEventWrite) == 0);
+  CHECK(waker->Wake() == 0);
+  std::set<int32_t> fds;
+  const int n = sel->Select(0, out, 4);
+  for (int i = 0; i < n; ++i) fds.insert(out[2 * i]);
+  CHECK(n == 2 && fds == std::set<int32_t>({kWakerFd, sv[0]}));
+  // Flags: edge and one-shot are kqueue's; exclusive is not, and is refused untouched.
+  CHECK(sel->SupportedFlags() == (kFlagEdge | kFlagOneshot));
+  CHECK(sel->Register(sv[1], kEventRead, kFlagExclusive) == -EOPNOTSUPP);
+  CHECK(sel->Modify(sv[0], kEventWrite, kFlagExclusive) == -EOPNOTSUPP);
+  CHECK(sel->Size() == 1);
+  CHECK(sel->Register(sv[1], kEventRead, kFlagEdge | kFlagOneshot) == 0);
+  CHECK(sel->Modify(sv[1], kEventRead, 0) == 0);  // flags changed: knotes re-created
+  CHECK(sel->Size() == 2);
+  const uint64_t id = waker->id();
+  sel->Close();
+  CHECK(waker->Wake() == -EBADF);
+  CHECK(WakerRegistryFind(id) == nullptr);
+  CHECK(Close(sv[0]) == 0);
+  CHECK(Close(sv[1]) == 0);
+}
+
+
 int main() {
   InstallSignalHandler();
   int err = 0;
@@ -197,6 +242,7 @@ int main() {
   ModifyAfterNumberReuseKeepsEveryDirection();
   ReadyFdsBeyondCapacityAreReportedNextCall();
   KeventFailureWithoutErrnoIsAnError();
+  WakerAndFlags();
 
   std::unique_ptr<Selector> sel = NewKqueueSelector(&err);
   CHECK(sel != nullptr);
