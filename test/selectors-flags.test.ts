@@ -1,6 +1,9 @@
 // Opt-in registration flags: edge-triggered, one-shot and EPOLLEXCLUSIVE, per backend.
+import { once } from 'node:events';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { EVENT_READ, EVENT_WRITE, InvalidArgumentError, type BaseSelector } from '../lib/index.js';
+import { EVENT_READ, EVENT_WRITE, InvalidArgumentError, type BaseSelector, Waker } from '../lib/index.js';
 import * as sys from '../lib/sys.js';
 import { backends, useResources } from './helpers.js';
 
@@ -131,5 +134,57 @@ describe.each(backends)('%s registration flags', (backend) => {
     sys.write(b, Buffer.from('x'));
     expect(sel.select(0)).toHaveLength(1);
     expect(sel.select(0)).toHaveLength(1);
+  });
+});
+
+describe.runIf(backends.includes('epoll'))('EPOLLEXCLUSIVE across threads', () => {
+  const res = useResources();
+  const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
+  const sysEntry = path.resolve(__dirname, '..', 'dist', 'sys.js');
+
+  it('two workers block on one listening socket registered exclusive; its connection is accepted once', async () => {
+    const listener = res.adopt(sys.socket(sys.AF_INET, sys.SOCK_STREAM));
+    sys.bind(listener, { family: 'IPv4', address: '127.0.0.1', port: 0 });
+    sys.listen(listener);
+    const workers = [0, 1].map(
+      () =>
+        new Worker(
+          `
+          const { parentPort, workerData } = require('node:worker_threads');
+          const io = require(${JSON.stringify(entry)});
+          const sys = require(${JSON.stringify(sysEntry)});
+          const sel = new io.EpollSelector();
+          sel.register(workerData, io.EVENT_READ, 'listener', { exclusive: true });
+          const waker = sel.waker('stop');
+          parentPort.postMessage(waker.handle);
+          for (let stop = false; !stop; ) {
+            for (const [key] of sel.select()) {
+              if (key.data === 'stop') stop = true;
+              const r = key.data === 'listener' ? sys.accept(workerData) : -1;
+              if (Array.isArray(r)) { sys.close(r[0]); parentPort.postMessage('accepted'); }
+            }
+          }
+          sel.close();
+        `,
+          { eval: true, workerData: listener },
+        ),
+    );
+    const exits = workers.map((w) => once(w, 'exit'));
+    const handles = (await Promise.all(workers.map((w) => once(w, 'message')))).map(([h]) => h as number);
+    let accepted = 0;
+    const firstAccept = new Promise<void>((resolve) => {
+      for (const w of workers) {
+        w.on('message', (m) => {
+          if (m === 'accepted') accepted++;
+          resolve();
+        });
+      }
+    });
+    const client = res.adopt(sys.socket(sys.AF_INET, sys.SOCK_STREAM));
+    sys.connect(client, sys.getsockname(listener));
+    await firstAccept;
+    for (const handle of handles) expect(Waker.fromHandle(handle).wake()).toBe(true);
+    await Promise.all(exits);
+    expect(accepted).toBe(1);
   });
 });
