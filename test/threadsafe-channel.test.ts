@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ClosedError, type ExceptionContext, InvalidArgumentError, ThreadsafeSender } from '../lib/index.js';
 import { native } from '../lib/native.js';
-import { useResources, waitFor } from './helpers.js';
+import { runScript, useResources, waitFor } from './helpers.js';
 
 const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
 
@@ -121,6 +121,29 @@ describe('threadsafe channel', () => {
     expect(sender.post(1)).toBe(false);
     expect(sender.closed).toBe(true);
     expect(sender.post(2)).toBe(false);
+  });
+
+  it('an open channel keeps the process alive; closing it (or loop.unref()) lets it exit', async () => {
+    const closed = await runScript(`
+      const loop = io.getEventLoop();
+      const channel = loop.threadsafeChannel((v) => { console.log('got', v); channel.close(); });
+      channel.post(7);
+    `);
+    expect([closed.status, closed.stdout.trim()]).toEqual([0, 'got 7']);
+    const unrefed = await runScript(`
+      const loop = io.getEventLoop();
+      loop.threadsafeChannel(() => {});
+      loop.unref();
+    `);
+    expect(unrefed.status).toBe(0);
+    const open = await runScript(
+      `
+      const loop = io.getEventLoop();
+      loop.threadsafeChannel(() => {});
+      setTimeout(() => { console.log('still alive'); process.exit(3); }, 300).unref();
+    `,
+    );
+    expect([open.status, open.stdout.trim()]).toEqual([3, 'still alive']);
   });
 
   it('rejects bad arguments before creating anything', () => {
