@@ -3,7 +3,7 @@
 // one it runs in, and none leaks into callbacks scheduled outside it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { createTask, type EventLoop, getEventLoop } from '../lib/index.js';
+import { createTask, type EventLoop, getEventLoop, InvalidArgumentError } from '../lib/index.js';
 import * as sys from '../lib/sys.js';
 import { runScript, useResources, waitFor } from './helpers.js';
 
@@ -131,6 +131,27 @@ describe('context propagation', () => {
     } finally {
       loop.close();
     }
+  });
+
+  it('new EventLoop({ context: false }) runs timers and readers in the loop’s own context; a non-boolean is refused', async () => {
+    const [a, b] = res.socketpair();
+    const loop = res.loop({ context: false });
+    const { record, values } = seen(loop);
+    als.run('x', () => {
+      loop.callSoon(record('soon'));
+      loop.callLater(0, record('later'));
+      loop.addReader(a, (fd) => {
+        record('reader')();
+        sys.read(fd, Buffer.alloc(16));
+        loop.removeReader(fd);
+      });
+    });
+    sys.write(b, Buffer.from('x'));
+    await waitFor(() => values.size === 3);
+    // callSoon is not asserted: its drain is a setImmediate, which has a context of its own.
+    expect(values.get('later')).toBeUndefined();
+    expect(values.get('reader')).toBeUndefined();
+    expect(() => res.loop({ context: 'yes' as unknown as boolean })).toThrow(InvalidArgumentError);
   });
 
   it('with no AsyncLocalStorage in the process, nothing is captured; the first one ever used still propagates', async () => {

@@ -43,6 +43,16 @@ export interface EventLoopOptions {
    * @defaultValue 100
    */
   slowCallbackDuration?: number;
+  /**
+   * Run every callback (`callSoon`, `callLater`/`callAt`, readers and writers) in the
+   * `AsyncLocalStorage` context that was active when it was scheduled or registered, as
+   * asyncio and Node's own timers do. Costs nothing until an `AsyncLocalStorage` is used in
+   * the process; after that, one `AsyncResource` per timer or registration (see the README,
+   * "Context follows callbacks"). `false` captures nothing: timers and readers run in the
+   * loop's own context, `callSoon` callbacks in that of the `setImmediate` that drains them.
+   * @defaultValue true
+   */
+  context?: boolean;
 }
 
 /** What an exception handler receives (asyncio's context dict). */
@@ -116,6 +126,8 @@ export class BaseEventLoop {
   #exceptionHandler: ExceptionHandler | null = null;
   #debug: boolean;
   #slowCallbackDuration: number;
+  // Whether callbacks capture the context they were scheduled in (options.context).
+  #context = true;
   // Sleeps, timeouts and other waits that are not about an fd: settled by close().
   #pending = new Set<PendingSettle>();
   // Timers call back through this object rather than holding a closure each.
@@ -131,6 +143,10 @@ export class BaseEventLoop {
     const requested = optionOf(options, 'backend', 'EventLoop');
     const debug = optionOf(options, 'debug', 'EventLoop');
     const slow = optionOf(options, 'slowCallbackDuration', 'EventLoop');
+    const context = optionOf(options, 'context', 'EventLoop');
+    if (context !== undefined && typeof context !== 'boolean') {
+      throw new InvalidArgumentError(`EventLoop: context must be a boolean, got ${describeValue(context)}`);
+    }
     if (requested !== undefined && !['epoll', 'kqueue', 'poll', 'select'].includes(requested as string)) {
       throw new InvalidArgumentError(`EventLoop: unknown backend ${describeValue(requested)}`);
     }
@@ -171,7 +187,8 @@ export class BaseEventLoop {
       this.#selector.close();
       throw error;
     }
-    this.#io = new FdTable(this.#selector, this.#native);
+    this.#context = context !== false;
+    this.#io = new FdTable(this.#selector, this.#native, this.#context);
   }
 
   /** Whether debug mode is on. */
@@ -306,7 +323,7 @@ export class BaseEventLoop {
   callSoon(callback: () => void): Handle {
     this.checkOpen();
     checkFunction(callback, 'callback');
-    const handle = new Handle(callback, captureContext('ioreactor.Callback'));
+    const handle = new Handle(callback, this.#context ? captureContext('ioreactor.Callback') : null);
     this.#ready.push(handle);
     if (!this.#dispatching) this.#scheduleDrain();
     return handle;
@@ -341,7 +358,7 @@ export class BaseEventLoop {
       timers.compact();
       this.#cancelledTimers = 0;
     }
-    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner, captureContext('ioreactor.Timer'));
+    const timer = new TimerHandle(whenMs, this.#seq++, callback, this.#timerOwner, this.#context ? captureContext('ioreactor.Timer') : null);
     timers.push(timer);
     this.#liveTimers++;
     if (whenMs < this.#armedWhen) this.#arm(whenMs);

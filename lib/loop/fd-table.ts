@@ -103,14 +103,17 @@ export class FdTable {
   #waiting = 0;
   #closed = false;
   #scratch = Buffer.allocUnsafeSlow(65536);
+  /** Whether reader/writer callbacks run in the context they were registered in. */
+  #context: boolean;
   /** The dispatch batch in progress; a callback added during a batch waits for the next. */
   batch = 0;
   /** Advances at every loop callback (a batch, timers, a callSoon drain): the budget's clock. */
   turn = 0;
 
-  constructor(selector: NativeSelector, native: NativeLoop) {
+  constructor(selector: NativeSelector, native: NativeLoop, context = true) {
     this.#selector = selector;
     this.#native = native;
+    this.#context = context;
   }
 
   /**
@@ -192,7 +195,11 @@ export class FdTable {
       throw busy(fd, read, 'an awaitable operation waiting');
     }
     this.#arm(entry, read ? EVENT_READ : EVENT_WRITE);
-    const watcher = new IoWatcher(callback, this.batch, captureContext(read ? 'ioreactor.Reader' : 'ioreactor.Writer'));
+    const watcher = new IoWatcher(
+      callback,
+      this.batch,
+      this.#context ? captureContext(read ? 'ioreactor.Reader' : 'ioreactor.Writer') : null,
+    );
     if ((read ? entry.reader : entry.writer) === null) this.#hold(1);
     if (read) entry.reader = watcher;
     else entry.writer = watcher;
