@@ -65,6 +65,7 @@ class KqueueSelector final : public Selector {
     if (kq_ < 0) return -EBADF;
     if (events == 0 || (events & ~kEventMask) != 0) return -EINVAL;
     if ((flags & ~SupportedFlags()) != 0) return -EOPNOTSUPP;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = registered_.find(fd);
     if (it == registered_.end()) return -ENOENT;
     const uint32_t old_events = it->second.events;
@@ -80,6 +81,7 @@ class KqueueSelector final : public Selector {
 
   int Unregister(int fd) override {
     if (kq_ < 0) return -EBADF;
+    if (IsWakerFd(fd)) return -ENOENT;
     auto it = registered_.find(fd);
     if (it == registered_.end()) return -ENOENT;
     const uint32_t events = it->second.events;
@@ -133,9 +135,19 @@ class KqueueSelector final : public Selector {
     for (int i = 0; i < n; ++i) {
       const struct kevent& kev = events_[i];
       if (kev.flags & EV_ERROR) continue;
+#ifdef EVFILT_USER
       if (kev.filter == EVFILT_USER) {
         // EV_CLEAR reset the knote as kevent() returned it: nothing to drain.
         if (!waker_) continue;
+        out[2 * count] = kWakerFd;
+        out[2 * count + 1] = static_cast<int32_t>(kEventRead);
+        ++count;
+        continue;
+      }
+#endif
+      if (kev.filter == EVFILT_READ && static_cast<int>(kev.ident) == waker_fd_ && waker_fd_ >= 0) {
+        // The pipe waker of a kqueue without EVFILT_USER (Selector::OpenWaker).
+        DrainWaker();
         out[2 * count] = kWakerFd;
         out[2 * count + 1] = static_cast<int32_t>(kEventRead);
         ++count;
@@ -179,6 +191,8 @@ class KqueueSelector final : public Selector {
   int Size() const override { return static_cast<int>(registered_.size()); }
   int Fileno() const override { return kq_; }
 
+#ifdef EVFILT_USER
+  // Where EVFILT_USER is missing (older OpenBSD), the base class's pipe waker is used.
   int OpenWaker(std::shared_ptr<Waker>* out) override {
     if (kq_ < 0) return -EBADF;
     if (waker_) return -EEXIST;
@@ -197,6 +211,7 @@ class KqueueSelector final : public Selector {
     *out = waker;
     return 0;
   }
+#endif
 
   void Close() override {
     // The waker first: once it is closed no other thread's Wake() can reach the

@@ -69,7 +69,7 @@ std::shared_ptr<Waker> Waker::OpenFd(int* err) {
   return waker;
 }
 
-#ifdef IOR_HAVE_KQUEUE
+#if defined(IOR_HAVE_KQUEUE) && defined(EVFILT_USER)
 std::shared_ptr<Waker> Waker::ForKqueue(int kq, uintptr_t ident) {
   std::shared_ptr<Waker> waker(new Waker());
   waker->kq_ = kq;
@@ -89,7 +89,7 @@ int Waker::Wake() {
   // that was reused for something else.
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return -EBADF;
-#ifdef IOR_HAVE_KQUEUE
+#if defined(IOR_HAVE_KQUEUE) && defined(EVFILT_USER)
   if (kq_ >= 0) {
     struct kevent kev;
     EV_SET(&kev, ident_, EVFILT_USER, 0, NOTE_TRIGGER, 0, 0);

@@ -34,7 +34,7 @@ class Waker {
   static std::shared_ptr<Waker> OpenFd(int* err);
   /// A waker that triggers the EVFILT_USER knote `ident` in kqueue `kq`, which the
   /// caller has added (EV_ADD | EV_CLEAR) and keeps open until Close(). Exists only
-  /// where kqueue does.
+  /// where kqueue has EVFILT_USER.
   static std::shared_ptr<Waker> ForKqueue(int kq, uintptr_t ident);
 
   /// Makes the owner's select() report this waker. Returns 0, or -EBADF once

@@ -117,6 +117,7 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
   }
   Queue& queue = q->second;
   for (int i = 0; i < nchanges; ++i) {
+#ifdef EVFILT_USER
     if (changes[i].filter == EVFILT_USER) {
       const uintptr_t ident = changes[i].ident;
       if (changes[i].flags & EV_ADD) {
@@ -131,6 +132,7 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
       }
       continue;
     }
+#endif
     const int fd = static_cast<int>(changes[i].ident);
     const KnoteId id(fd, changes[i].filter);
     DropStale(&queue, fd);
@@ -167,12 +169,14 @@ int kevent(int kq, const struct kevent* changes, int nchanges, struct kevent* ev
     ms = static_cast<int>((ns + 999999) / 1000000);
   }
   int user_count = 0;
+#ifdef EVFILT_USER
   for (auto& entry : queue.user) {
     if (!entry.second || user_count >= nevents) continue;
     entry.second = false;
     EV_SET(&events[user_count], entry.first, EVFILT_USER, EV_CLEAR, 0, 0, 0);
     ++user_count;
   }
+#endif
   if (user_count > 0) {
     ms = 0;
     events += user_count;

@@ -24,7 +24,11 @@ struct kevent {
 #define EV_ERROR 0x4000
 // macOS values; the emulation accepts them but implements none (the waker and the
 // edge/one-shot flags are tested on the real kernels only).
+// IOR_FAKE_NO_EVFILT_USER models a kqueue without it (older OpenBSD): the backend then
+// falls back to a pipe waker.
+#ifndef IOR_FAKE_NO_EVFILT_USER
 #define EVFILT_USER (-10)
+#endif
 #define EV_ENABLE 0x0004
 #define EV_DISABLE 0x0008
 #define EV_CLEAR 0x0020
