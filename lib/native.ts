@@ -161,6 +161,14 @@ export interface NativeBinding {
   sendv(fd: number, buffers: readonly ArrayBufferView[]): number;
   shutdown(fd: number, how: number): void;
   recvFrom(fd: number, buffer: ArrayBufferView, offset?: number, length?: number): [number, SocketAddress] | number;
+  /**
+   * recvfrom(2) that writes the sender as raw bytes into `key` (at least `addressKeyBytes`
+   * long: a uint32 length, then the sockaddr) instead of making an address object.
+   */
+  recvFromKey(fd: number, buffer: ArrayBufferView, offset: number, length: number, key: Uint8Array): number;
+  /** The address object a `recvFromKey` key describes. */
+  addressFromKey(key: Uint8Array): SocketAddress;
+  readonly addressKeyBytes: number;
   sendTo(fd: number, address: object, buffer: ArrayBufferView, offset?: number, length?: number): number;
   sendFile(outFd: number, inFd: number, offset: number, count: number): number;
   getsockopt(fd: number, option: string): number;

@@ -147,6 +147,69 @@ describe('createDatagramEndpoint', () => {
     await Promise.all([cp.closed, sp.closed]);
   });
 
+  it('an unconnected endpoint makes one frozen address object per sender, not one per datagram', async () => {
+    const loop = res.loop();
+    const [st, sp, addr] = await server(loop, '127.0.0.1');
+    const [at, ap] = await loop.createDatagramEndpoint(() => new Recorder(), { family: 'IPv4' });
+    const [bt, bp] = await loop.createDatagramEndpoint(() => new Recorder(), { family: 'IPv4' });
+    for (let i = 0; i < 3; i++) {
+      at.sendTo(Buffer.from(`a${i}`), addr);
+      bt.sendTo(Buffer.from(`b${i}`), addr);
+    }
+    await sp.next(6);
+    await Promise.all([ap.next(3), bp.next(3)]);
+    const aPort = (at.getExtraInfo('sockname') as InetAddress).port;
+    const bPort = (bt.getExtraInfo('sockname') as InetAddress).port;
+    const fromA = sp.datagrams.filter(([d]) => d.startsWith('a')).map(([, a]) => a);
+    const fromB = sp.datagrams.filter(([d]) => d.startsWith('b')).map(([, a]) => a);
+    expect(fromA).toHaveLength(3);
+    expect(fromB).toHaveLength(3);
+    expect(fromA.every((a) => a === fromA[0])).toBe(true);
+    expect(fromB.every((a) => a === fromB[0])).toBe(true);
+    expect(fromA[0]).not.toBe(fromB[0]);
+    expect(fromA[0]).toEqual(expect.objectContaining({ family: 'IPv4', address: '127.0.0.1', port: aPort }));
+    expect(fromB[0]).toEqual(expect.objectContaining({ family: 'IPv4', address: '127.0.0.1', port: bPort }));
+    // Shared, so frozen: a protocol cannot change what the next datagram's handler sees.
+    expect(Object.isFrozen(fromA[0])).toBe(true);
+    // The echoes came back to each sender from the server's one address object.
+    expect(ap.datagrams.every(([, a]) => a === ap.datagrams[0]![1])).toBe(true);
+    for (const t of [at, bt, st]) t.close();
+    await Promise.all([ap.closed, bp.closed, sp.closed]);
+  });
+
+  it.skipIf(!hasIPv6)('IPv6 and Unix senders are cached by their full address too', async () => {
+    const loop = res.loop();
+    const [st, sp, addr] = await server(loop, '::1');
+    const [ct, cp] = await loop.createDatagramEndpoint(() => new Recorder(), { family: 'IPv6' });
+    ct.sendTo(Buffer.from('x'), addr);
+    ct.sendTo(Buffer.from('y'), addr);
+    await sp.next(2);
+    await cp.next(2);
+    expect(sp.datagrams[0]![1]).toBe(sp.datagrams[1]![1]);
+    expect(sp.datagrams[0]![1]).toEqual(
+      expect.objectContaining({ family: 'IPv6', address: '::1', port: (ct.getExtraInfo('sockname') as InetAddress).port }),
+    );
+    const serverPath = path.join(tmp, 'cache-server.sock');
+    const [ut, up] = await loop.createDatagramEndpoint(() => new Echo(), { path: serverPath });
+    const senders = await Promise.all(
+      ['one.sock', 'two.sock'].map((name) =>
+        loop.createDatagramEndpoint(() => new Recorder(), { localAddress: { path: path.join(tmp, name) }, remoteAddress: { path: serverPath } }),
+      ),
+    );
+    for (const [t] of senders) {
+      t.sendTo(Buffer.from('1'));
+      t.sendTo(Buffer.from('2'));
+    }
+    await up.next(4);
+    const byPath = new Map<string, SocketAddress[]>();
+    for (const [, a] of up.datagrams) byPath.set((a as { path: string }).path, [...(byPath.get((a as { path: string }).path) ?? []), a]);
+    expect([...byPath.keys()].sort()).toEqual([path.join(tmp, 'one.sock'), path.join(tmp, 'two.sock')]);
+    for (const list of byPath.values()) expect(list[0]).toBe(list[1]);
+    for (const [t] of senders) t.close();
+    for (const t of [ct, st, ut]) t.close();
+    await Promise.all([cp.closed, sp.closed, up.closed, ...senders.map(([, p]) => p.closed)]);
+  });
+
   it('sendTo checks its address before anything is sent', async () => {
     const loop = res.loop();
     const [st, sp, addr] = await server(loop, '127.0.0.1');

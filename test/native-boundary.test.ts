@@ -253,6 +253,34 @@ describe.runIf(process.platform === 'linux')('native boundary', () => {
     });
   });
 
+  describe('recvFromKey / addressFromKey', () => {
+    it('validate the key before any syscall and reject keys they did not write', () => {
+      const [a, b] = res.socketpair();
+      native.write(b, Buffer.from('kept'));
+      const buf = Buffer.alloc(16);
+      const short = new Uint8Array(native.addressKeyBytes - 1);
+      expect(() => native.recvFromKey(a, buf, 0, 16, short)).toThrow(InvalidArgumentError);
+      expect(() => native.recvFromKey(a, buf, 0, 16, 'key' as never)).toThrow(InvalidArgumentError);
+      const detached = new Uint8Array(native.addressKeyBytes);
+      structuredClone(detached.buffer, { transfer: [detached.buffer] });
+      expect(() => native.recvFromKey(a, buf, 0, 16, detached)).toThrow(InvalidArgumentError);
+      // None of the rejected calls read: the bytes are still there.
+      const key = new Uint8Array(new SharedArrayBuffer(native.addressKeyBytes));
+      expect(native.recvFromKey(a, buf, 0, 16, key)).toBe(4);
+      expect(buf.subarray(0, 4).toString()).toBe('kept');
+      // A stream socketpair's peer has no address (length 0): the family reads as 0.
+      expect(Array.from(key.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+      expect(native.addressFromKey(key)).toEqual({ family: 0 });
+      expect(native.recvFromKey(a, buf, 0, 16, key)).toBe(EAGAIN);
+      const bogus = new Uint8Array(native.addressKeyBytes).fill(0xff);
+      expect(() => native.addressFromKey(bogus)).toThrow(InvalidArgumentError);
+      expect(() => native.addressFromKey(new Uint8Array(2))).toThrow(InvalidArgumentError);
+      const long = new Uint8Array(8);
+      long[0] = 100; // claims 100 bytes of address in an 8-byte key
+      expect(() => native.addressFromKey(long)).toThrow(InvalidArgumentError);
+    });
+  });
+
   describe('selectors', () => {
     it.runIf(availableBackends().includes('epoll'))(
       'epoll: unregistering an fd whose number was reused by a regular file does not throw',

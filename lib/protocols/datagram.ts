@@ -23,6 +23,7 @@ import type { SocketAddress } from '../sys/types.js';
 import { checkLimits, kDefaultHigh } from './write-buffer.js';
 import type { BaseProtocol, DatagramProtocol, DatagramTransport, ProtocolFactory, WriteBufferLimits } from './types.js';
 import { reportIfOpenAtClose } from './unclosed.js';
+import { AddressCache } from './address-cache.js';
 
 const EAGAIN = errno.EAGAIN;
 const kMaxDatagram = 65536;
@@ -245,6 +246,7 @@ export class DatagramSocketTransport implements DatagramTransport {
   #settleStart: ((error: Error | null) => void) | null = null;
   #onReadable = (): void => this.#read();
   #onWritable = (): void => this.#flush();
+  #senders: AddressCache | null = null;
 
   /**
    * @internal Use `loop.createDatagramEndpoint`. `remote` is the address the socket was
@@ -396,9 +398,10 @@ export class DatagramSocketTransport implements DatagramTransport {
       n = native.recvInto(this.#fd, scratch, 0, kMaxDatagram);
       from = this.#remote;
     } else {
-      const r = native.recvFrom(this.#fd, scratch, 0, kMaxDatagram);
-      if (typeof r === 'number') n = r;
-      else [n, from] = r;
+      // The sender as raw bytes, then one cached address object per sender (no allocation).
+      const senders = (this.#senders ??= new AddressCache());
+      n = native.recvFromKey(this.#fd, scratch, 0, kMaxDatagram, senders.key);
+      if (n >= 0) from = senders.lookup();
     }
     if (n === EAGAIN) return;
     if (n < 0) {

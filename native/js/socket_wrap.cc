@@ -336,6 +336,57 @@ Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// The raw form recvFromKey writes: a uint32 length (little-endian), then that many bytes of
+// the sender's sockaddr exactly as the kernel filled it in. Equal bytes mean an equal
+// address, so JavaScript can keep one address object per sender instead of making one
+// per datagram.
+constexpr size_t kAddrKeyBytes = sizeof(uint32_t) + sizeof(struct sockaddr_storage);
+
+// (fd, buf, offset, length, key) -> bytes or -errno; the sender goes into `key` (above).
+Napi::Value RecvFromKeyFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint8_t* data;
+  size_t len;
+  uint8_t* key;
+  size_t key_len;
+  if (!ArgFd(info, 0, &fd) || !ArgBytes(info, 1, &data, &len)) return env.Undefined();
+  if (info.Length() < 5 || !ArgBytes(info, 4, &key, &key_len)) return env.Undefined();
+  if (key_len < kAddrKeyBytes) {
+    ThrowInvalidArgument(env, "key must have room for an address (addressKeyBytes)");
+    return env.Undefined();
+  }
+  core::SockAddr from;
+  const int64_t n = core::RecvFrom(fd, data, len, &from);
+  if (n < 0) return Napi::Number::New(env, static_cast<double>(n));
+  uint32_t from_len = from.len > sizeof(from.storage) ? sizeof(from.storage) : from.len;
+  for (size_t i = 0; i < sizeof(from_len); i++) key[i] = static_cast<uint8_t>(from_len >> (8 * i));
+  memcpy(key + sizeof(from_len), &from.storage, from_len);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// (key) -> the address object recvFromKey's key describes.
+Napi::Value AddressFromKeyFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* key;
+  size_t key_len;
+  if (!ArgBytes(info, 0, &key, &key_len)) return env.Undefined();
+  uint32_t from_len = 0;
+  if (key_len >= sizeof(from_len)) {
+    for (size_t i = 0; i < sizeof(from_len); i++) from_len |= static_cast<uint32_t>(key[i]) << (8 * i);
+  }
+  if (key_len < sizeof(from_len) || from_len > sizeof(struct sockaddr_storage) ||
+      key_len - sizeof(from_len) < from_len) {
+    ThrowInvalidArgument(env, "key is not an address key written by recvFromKey");
+    return env.Undefined();
+  }
+  core::SockAddr addr;
+  memset(&addr.storage, 0, sizeof(addr.storage));
+  memcpy(&addr.storage, key + sizeof(from_len), from_len);
+  addr.len = from_len;
+  return AddressToJs(env, addr);
+}
+
 // (fd, address, buf, offset?, length?) -> bytes or -errno.
 Napi::Value SendToFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -425,6 +476,9 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("sendv", Napi::Function::New<SendVFn>(env, "sendv"));
   exports.Set("shutdown", Napi::Function::New<ShutdownFn>(env, "shutdown"));
   exports.Set("recvFrom", Napi::Function::New<RecvFromFn>(env, "recvFrom"));
+  exports.Set("recvFromKey", Napi::Function::New<RecvFromKeyFn>(env, "recvFromKey"));
+  exports.Set("addressFromKey", Napi::Function::New<AddressFromKeyFn>(env, "addressFromKey"));
+  exports.Set("addressKeyBytes", Napi::Number::New(env, static_cast<double>(kAddrKeyBytes)));
   exports.Set("sendTo", Napi::Function::New<SendToFn>(env, "sendTo"));
   exports.Set("sendFile", Napi::Function::New<SendFileFn>(env, "sendFile"));
   exports.Set("getsockopt", Napi::Function::New<GetSockOptFn>(env, "getsockopt"));
