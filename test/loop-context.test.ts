@@ -178,4 +178,25 @@ describe('context propagation', () => {
       lateCaptured: true,
     });
   });
+
+  it('a storage enabled before ioreactor loaded is seen at load: callbacks capture from the start', async () => {
+    const result = await runScript(`
+      const { AsyncLocalStorage } = require('node:async_hooks');
+      const als = new AsyncLocalStorage();
+      als.enterWith('before-load');
+      // A fresh copy of the library, loaded after the storage was enabled.
+      for (const key of Object.keys(require.cache)) if (key.startsWith(ROOT + '/dist/')) delete require.cache[key];
+      const fresh = require(ROOT + '/dist/index.js');
+      const loop = new fresh.EventLoop();
+      const seen = {};
+      const plain = loop.callLater(0, () => { seen.plain = als.getStore(); });
+      als.run('inner', () => loop.callLater(0, () => { seen.inner = als.getStore(); }));
+      loop.callLater(5, () => {
+        console.log(JSON.stringify({ seen, captured: plain.context !== null }));
+        loop.close();
+      });
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ seen: { plain: 'before-load', inner: 'inner' }, captured: true });
+  });
 });
