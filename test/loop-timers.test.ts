@@ -72,6 +72,22 @@ describe('timer queue', () => {
     expect(order).toEqual(['eq-0', 'eq-1', 'eq-2', 'eq-3', 'eq-4', 'late', 'late-2']);
   });
 
+  it('fractional deadlines keep their order; when() is exactly the deadline asked for', async () => {
+    const loop = newLoop();
+    const base = Math.floor(loop.time()) + 10;
+    const order: string[] = [];
+    const asked = [0.3, 0.1, 0.2001, 0.2].map((f) => base + f);
+    const handles = asked.map((when) => loop.callAt(when, () => order.push((when - base).toFixed(4))));
+    handles.forEach((h, i) => expect(h.when()).toBe(asked[i]));
+    const past = loop.callAt(-5.5, () => order.push('past'));
+    expect(past.when()).toBe(-5.5);
+    const never = loop.callAt(Infinity, () => order.push('never'));
+    expect(never.when()).toBe(Infinity);
+    await waitFor(() => order.length === 5);
+    never.cancel();
+    expect(order).toEqual(['past', '0.1000', '0.2000', '0.2001', '0.3000']);
+  });
+
   it('a cancelled handle that is kept does not keep later timers or their callbacks', () => {
     const loop = newLoop();
     const kept = loop.callLater(10_000, () => undefined);
