@@ -182,6 +182,9 @@ describe('IOR_WARN_UNCLOSED for transports and selectors', () => {
       const [r, w] = sys.pipe();
       await loop.connectReadPipe(() => ({ dataReceived() {}, connectionLost() {} }), r);
       await loop.createDatagramEndpoint(() => ({ datagramReceived() {}, connectionLost() {} }), { localAddress: { host: '127.0.0.1', port: 0 } });
+      const srv = require('node:net').createServer().listen(0, '127.0.0.1').unref();
+      await require('node:events').once(srv, 'listening');
+      await loop.createConnection(() => ({}), { host: '127.0.0.1', port: srv.address().port });
       sys.close(w);
       loop.close();
     }
@@ -195,6 +198,7 @@ describe('IOR_WARN_UNCLOSED for transports and selectors', () => {
     ]);
     expect(on.stderr).toMatch(/\[IOR_WARN_UNCLOSED\] IoreactorWarning: A ReadPipeTransport \(fd \d+\) was still open when its EventLoop closed; created here:\n\s+at openTransports/);
     expect(on.stderr).toMatch(/A DatagramTransport \(fd \d+\) was still open when its EventLoop closed; created here:\n\s+at async openTransports/);
+    expect(on.stderr).toMatch(/A SocketTransport \(fd \d+\) was still open when its EventLoop closed; created here:\n\s+at async openTransports/);
     expect(off.stderr).toBe('');
   });
 

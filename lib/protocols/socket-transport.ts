@@ -18,6 +18,7 @@ import { errno } from '../sys/fd.js';
 import { SHUT_WR } from '../sys/socket.js';
 import type { BaseProtocol, BufferedProtocol, Protocol, Transport, WriteBufferLimits } from './types.js';
 import { kDefaultHigh, WriteBuffer } from './write-buffer.js';
+import { reportIfOpenAtClose } from './unclosed.js';
 
 const EAGAIN = errno.EAGAIN;
 const kReadSize = 65536;
@@ -64,7 +65,7 @@ export class SocketTransport implements Transport {
     this.#buffered = typeof (protocol as BufferedProtocol).getBuffer === 'function';
     this.#owner = owner;
     // A loop that closes takes every transport with it: connectionLost must still come.
-    this.#settle = (error) => this.#finish(error);
+    this.#settle = reportIfOpenAtClose(loop, 'SocketTransport', this.#fd, (error) => this.#finish(error));
     loop.trackPending(this.#settle);
   }
 

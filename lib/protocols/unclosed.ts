@@ -1,6 +1,6 @@
 /** Debug-mode reports for transports still open when their loop closes. */
 import path from 'node:path';
-import type { BaseEventLoop, PendingSettle } from '../loop/base-event-loop.js';
+import type { BaseEventLoop } from '../loop/base-event-loop.js';
 
 // The package's own frames (lib/ or dist/) are left out of creation sites.
 const kOwnFrames = path.dirname(__dirname);
@@ -13,7 +13,7 @@ const kOwnFrames = path.dirname(__dirname);
  * loop is open (the loop holds it), so the loop's close is where a forgotten one shows.
  * Without debug mode `settle` is returned as is and nothing is captured.
  */
-export function reportIfOpenAtClose(loop: BaseEventLoop, kind: string, fd: number, settle: PendingSettle): PendingSettle {
+export function reportIfOpenAtClose<E extends Error>(loop: BaseEventLoop, kind: string, fd: number, settle: (error: E) => void): (error: E) => void {
   if (!loop.debug) return settle;
   const site = (new Error().stack ?? '')
     .split('\n')
