@@ -68,7 +68,8 @@ function cellText(section, cell, v) {
   if (!s || s.median === null) {
     const err = (cell.samples[v] ?? []).find((x) => x.error || x.skipped);
     if (err?.skipped) return err.skipped;
-    return err ? `failed: ${err.error.split('\n')[0].slice(0, 60)}` : '–';
+    if (err) return `failed: ${err.error.split('\n')[0].slice(0, 60)}`;
+    return (cell.samples[v] ?? []).length ? 'no data' : '–';
   }
   const d = cell.unit === 'msgs/s' ? 0 : autoDigits(s.median);
   let text = `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
