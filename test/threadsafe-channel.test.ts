@@ -64,6 +64,20 @@ describe('threadsafe channel', () => {
     channel.close();
   });
 
+  it('capacity 1 is rounded up to two slots: nothing is overwritten, lost or stuck', async () => {
+    // A one-slot sequence ring cannot tell "full" from "empty one lap later" (both read
+    // as pos + 1): posts were all accepted, overwrote each other and wedged the ring.
+    const loop = res.loop();
+    const received: number[] = [];
+    const channel = loop.threadsafeChannel((value) => received.push(value), { capacity: 1 });
+    expect([1, 2, 3].map((v) => channel.post(v))).toEqual([true, true, false]);
+    await waitFor(() => received.length === 2);
+    expect(channel.post(4)).toBe(true);
+    await waitFor(() => received.length === 3);
+    expect(received).toEqual([1, 2, 4]);
+    channel.close();
+  });
+
   it('a throwing callback goes to the exception handler; later values are still delivered', async () => {
     const loop = res.loop();
     const errors: ExceptionContext[] = [];
@@ -159,6 +173,37 @@ describe('threadsafe channel', () => {
     expect(() => channel.post('1' as never)).toThrow(InvalidArgumentError);
     for (const handle of [null, {}, { buffer: new ArrayBuffer(64), waker: 1 }, { buffer: new SharedArrayBuffer(8), waker: 1 }, { buffer: channel.handle.buffer, waker: 0 }]) {
       expect(() => ThreadsafeSender.fromHandle(handle as never)).toThrow(InvalidArgumentError);
+    }
+    channel.close();
+  });
+
+  it('a handle is read once and validated: flipping getters, Proxies and forged headers are refused', () => {
+    const loop = res.loop();
+    const channel = loop.threadsafeChannel(() => {}, { capacity: 8 });
+    const { buffer, waker } = channel.handle;
+    // Valid on the first read, a tiny buffer on later ones: a RangeError came from a
+    // later read, past the checks. Now the value checked is the value used.
+    let reads = 0;
+    const flipping = { get buffer() { return reads++ === 0 ? buffer : new SharedArrayBuffer(8); }, waker };
+    const sender = ThreadsafeSender.fromHandle(flipping as never);
+    expect(reads).toBe(1);
+    expect(sender.post(1)).toBe(true);
+    const forged = (capacity: number, bytes: number): SharedArrayBuffer => {
+      const sab = new SharedArrayBuffer(bytes);
+      new Int32Array(sab)[1] = capacity;
+      return sab;
+    };
+    const lying = new SharedArrayBuffer(8);
+    Object.defineProperty(lying, 'byteLength', { value: buffer.byteLength });
+    for (const handle of [
+      { buffer: new Proxy(buffer, {}), waker },
+      { buffer: forged(1, 4096), waker }, // one slot: the ring would overwrite values
+      { buffer: forged(2 ** 21, 4096), waker },
+      { buffer: forged(64, 512), waker }, // header says more slots than the buffer holds
+      { buffer: lying, waker },
+    ]) {
+      expect(() => ThreadsafeSender.fromHandle(handle as never)).toThrow(InvalidArgumentError);
+      expect(() => new ThreadsafeSender(handle as never)).toThrow(InvalidArgumentError);
     }
     channel.close();
   });

@@ -17,7 +17,8 @@ import { native } from '../internal/init.js';
 export interface ThreadsafeChannelOptions {
   /**
    * How many values may wait in the ring; `post` returns `false` when it is full.
-   * Rounded up to a power of two, at most 2**20.
+   * Rounded up to a power of two, at least 2 (a one-slot sequence ring cannot tell a full
+   * slot from an empty one a lap later), at most 2**20.
    * @defaultValue 1024
    */
   capacity?: number;
@@ -50,6 +51,7 @@ const kCapacity = 1;
 const kTail = 16; // next position producers claim (its own line)
 const kWakePending = 32; // 1 while a wake-up is on its way and the ring not yet drained
 const kHeaderBytes = 192;
+const kMinCapacity = 2;
 const kMaxCapacity = 1 << 20;
 
 interface Ring {
@@ -59,9 +61,10 @@ interface Ring {
   mask: number;
 }
 
-function ringOf(buffer: SharedArrayBuffer): Ring {
+// `capacity` is passed in, not read back from the header: the header is shared memory
+// any thread can write, so it is read once, validated, and that value is used.
+function ringOf(buffer: SharedArrayBuffer, capacity: number): Ring {
   const header = new Int32Array(buffer, 0, kHeaderBytes / 4);
-  const capacity = header[kCapacity]!;
   return {
     header,
     seqs: new Int32Array(buffer, kHeaderBytes, capacity),
@@ -128,10 +131,33 @@ export class ThreadsafeSender {
   #ring: Ring;
   #waker: number;
 
-  /** @internal Use {@link ThreadsafeSender.fromHandle}. */
+  /**
+   * @internal Use {@link ThreadsafeSender.fromHandle} (which this validates like).
+   * @throws {InvalidArgumentError} for anything but a channel's `handle`.
+   */
   constructor(handle: ThreadsafeChannelHandle) {
-    this.#ring = ringOf(handle.buffer);
-    this.#waker = handle.waker;
+    // Each property is read once: a getter or Proxy that answers differently on a
+    // second read must not get an unvalidated buffer or waker past the checks.
+    const h = handle as Partial<ThreadsafeChannelHandle> | null;
+    const buffer = typeof h === 'object' && h !== null ? h.buffer : undefined;
+    const waker = typeof h === 'object' && h !== null ? h.waker : undefined;
+    if (!(buffer instanceof SharedArrayBuffer) || typeof waker !== 'number' || !Number.isSafeInteger(waker) || waker < 1) {
+      throw new InvalidArgumentError(`Invalid threadsafe channel handle: ${describeValue(handle)}`);
+    }
+    let ring: Ring | null = null;
+    try {
+      // The typed-array constructors check the real length of the buffer (a Proxy or an
+      // own `byteLength` property cannot fake it) and throw for anything too short.
+      const capacity = new Int32Array(buffer, 0, kHeaderBytes / 4)[kCapacity]!;
+      if (capacity >= kMinCapacity && capacity <= kMaxCapacity && (capacity & (capacity - 1)) === 0) {
+        ring = ringOf(buffer, capacity);
+      }
+    } catch {
+      ring = null;
+    }
+    if (ring === null) throw new InvalidArgumentError('Invalid threadsafe channel handle: not a channel buffer');
+    this.#ring = ring;
+    this.#waker = waker;
   }
 
   /**
@@ -140,19 +166,7 @@ export class ThreadsafeSender {
    * @throws {InvalidArgumentError} for anything but a channel's `handle`.
    */
   static fromHandle(handle: ThreadsafeChannelHandle): ThreadsafeSender {
-    const h = handle as Partial<ThreadsafeChannelHandle> | null;
-    if (
-      typeof h !== 'object' || h === null || !(h.buffer instanceof SharedArrayBuffer) ||
-      typeof h.waker !== 'number' || !Number.isSafeInteger(h.waker) || h.waker < 1 ||
-      h.buffer.byteLength < kHeaderBytes
-    ) {
-      throw new InvalidArgumentError(`Invalid threadsafe channel handle: ${describeValue(handle)}`);
-    }
-    const capacity = new Int32Array(h.buffer, 0, kHeaderBytes / 4)[kCapacity]!;
-    if (!(capacity > 0 && (capacity & (capacity - 1)) === 0 && h.buffer.byteLength >= bytesFor(capacity))) {
-      throw new InvalidArgumentError('Invalid threadsafe channel handle: not a channel buffer');
-    }
-    return new ThreadsafeSender(h as ThreadsafeChannelHandle);
+    return new ThreadsafeSender(handle);
   }
 
   /**
@@ -207,11 +221,13 @@ export class ThreadsafeChannel {
     if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1 || requested > kMaxCapacity) {
       throw new InvalidArgumentError(`threadsafeChannel: capacity must be an integer from 1 to ${kMaxCapacity}, got ${describeValue(requested)}`);
     }
-    let capacity = 1;
+    // At least two slots: with one, a published slot's sequence number (pos + 1) equals
+    // the one the next producer waits for (its own pos), so it would overwrite the value.
+    let capacity = kMinCapacity;
     while (capacity < requested) capacity *= 2;
     const buffer = new SharedArrayBuffer(bytesFor(capacity));
     new Int32Array(buffer, 0, kHeaderBytes / 4)[kCapacity] = capacity;
-    this.#ring = ringOf(buffer);
+    this.#ring = ringOf(buffer, capacity);
     for (let i = 0; i < capacity; i++) this.#ring.seqs[i] = i;
     const [id, fd] = native.openWaker();
     try {
