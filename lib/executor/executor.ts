@@ -262,6 +262,8 @@ function translate(error: unknown): unknown {
   return error;
 }
 
+const knownModules = new Set<string>();
+
 /** @internal Validates a task and returns what the worker needs. */
 export function checkTask(
   task: unknown,
@@ -289,11 +291,16 @@ export function checkTask(
   } else {
     throw new InvalidArgumentError(`${where}: task.filename must be a path or a file: URL, got ${describeValue(file)}`);
   }
-  let isFile = false;
-  try {
-    isFile = statSync(filename).isFile();
-  } catch {
-    // reported below
+  // Checked once per module (a stat per call cost more than the rest of the call's
+  // bookkeeping); a module removed later fails in the worker with the loader's error.
+  let isFile = knownModules.has(filename);
+  if (!isFile) {
+    try {
+      isFile = statSync(filename).isFile();
+    } catch {
+      // reported below
+    }
+    if (isFile && knownModules.size < 1000) knownModules.add(filename);
   }
   if (!isFile) throw new InvalidArgumentError(`${where}: task.filename ${filename} is not a file`);
   const name = optionOf(task, 'name', where) ?? 'default';
