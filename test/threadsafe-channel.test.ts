@@ -137,6 +137,26 @@ describe('threadsafe channel', () => {
     expect(sender.post(2)).toBe(false);
   });
 
+  it('a worker exiting with a wake-up still pending: a sender finding the ring full learns it is closed', async () => {
+    // The loop thread exits before it drains: the wake-pending flag stays set, so no
+    // later post wakes (and so no post noticed the dead waker). A sender retrying a
+    // full ring got false forever with closed === false.
+    const worker = runWorker(`
+      const loop = io.getEventLoop();
+      const channel = loop.threadsafeChannel(() => {}, { capacity: 4 });
+      channel.post(0); // wakes the loop, which never gets to drain it
+      parentPort.postMessage(channel.handle);
+      process.exit(0);
+    `);
+    const exited = once(worker, 'exit');
+    const [handle] = await once(worker, 'message');
+    await exited;
+    const sender = ThreadsafeSender.fromHandle(handle);
+    expect([1, 2, 3].map((v) => sender.post(v))).toEqual([true, true, true]);
+    expect(sender.post(4)).toBe(false); // full
+    expect(sender.closed).toBe(true);
+  });
+
   it('an open channel keeps the process alive; closing it (or loop.unref()) lets it exit', async () => {
     const closed = await runScript(`
       const loop = io.getEventLoop();

@@ -97,7 +97,12 @@ function enqueue(ring: Ring, wakerId: number, value: number): boolean {
       if (seen === pos) break;
       pos = seen;
     } else if (dif < 0) {
-      return false; // full: the slot still holds a value from one lap ago
+      // Full: the slot still holds a value from one lap ago. The consumer may be gone
+      // with a wake-up still pending (its thread exited before draining), in which case
+      // no post would ever call wake() again to find out: ask the waker now, so a sender
+      // retrying a full ring learns the channel is closed instead of spinning forever.
+      if (!native.wake(wakerId)) Atomics.store(header, kClosed, 1);
+      return false;
     } else {
       pos = Atomics.load(header, kTail);
     }
