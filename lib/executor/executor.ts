@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Transferable } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { CancelledError, ClosedError, InvalidArgumentError } from '../errors.js';
 import { optionOf, signalOf } from '../internal/args.js';
 import { describeValue } from '../internal/fd.js';
@@ -140,7 +140,9 @@ export class ThreadPoolExecutor {
     }
     if (min > max) throw new InvalidArgumentError(`${where}: minThreads (${min}) exceeds maxThreads (${max})`);
     this.#max = max;
-    this.#pool = new Piscina({
+    // Loaded on first use: most programs never make a pool, and piscina costs start-up time.
+    const { Piscina: Pool } = require('piscina') as typeof import('piscina');
+    this.#pool = new Pool({
       filename: kWorker,
       maxThreads: max,
       minThreads: min,
