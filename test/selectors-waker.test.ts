@@ -137,6 +137,12 @@ describe.each(backends)('%s waker', (backend) => {
     expect(sel.getKey(waker).data).toBe('w');
     expect(sel.getMap()!.get(waker as never)?.fileobj).toBe(waker);
     expect([...sel.getMap()!.keys()]).toContain(-1);
+    // Every key the mapping lists is one it has and gets (a Mapping's contract): -1 was
+    // listed by keys() but has(-1) answered false and get(-1) undefined.
+    for (const fd of sel.getMap()!.keys()) {
+      expect(sel.getMap()!.has(fd)).toBe(true);
+      expect(sel.getMap()!.get(fd)).toBe(sel.getKey(waker));
+    }
     expect(() => sel.unregister(waker)).toThrow(InvalidArgumentError);
     expect(() => sel.modify(waker as never, EVENT_READ, 'x')).toThrow(InvalidArgumentError);
     expect(() => sel.waker('again')).toThrow(InvalidStateError);

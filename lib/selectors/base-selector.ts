@@ -392,6 +392,9 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
   }
 
   #tryLookupFd(fileobj: FileObject): number | undefined {
+    // The waker's key is listed by getMap().keys() under -1, so the mapping finds it by
+    // -1 too (no valid file object resolves to -1).
+    if (fileobj === kWakerFd) return this.#waker !== null ? kWakerFd : undefined;
     try {
       return this.#lookupFd(fileobj);
     } catch {
