@@ -32,6 +32,7 @@ import {
   timeoutAt,
   type BaseSelector,
   type SelectorKey,
+  Waker,
 } from '../../lib/index.js';
 import * as sys from '../../lib/sys.js';
 import { failure } from './oracle.js';
@@ -164,6 +165,16 @@ function selOp(w: World, a: Spec[], method: 'register' | 'modify' | 'unregister'
   return key;
 }
 
+const optFlag = fc.option(fc.boolean(), { nil: undefined });
+/** Registration options for register/modify: well-formed (any flag mix) or junk. */
+const regOptionsArb: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ edge: optFlag, oneshot: optFlag, exclusive: optFlag }, { requiredKeys: [] }).map((v): Spec => ({ k: 'flags', ...v })),
+  },
+  { weight: 1, arbitrary: junkArb },
+);
+
 const socketOf = (w: World, s: Spec | undefined): Socket | undefined => pick(w.sockets, s);
 
 function sockCall(w: World, a: Spec[], method: string): unknown {
@@ -290,6 +301,26 @@ export const OPS: readonly OpDef[] = [
   },
   { name: 'selector.register', args: [slot(), fileObjArb, eventsArb, fc.integer().map((v): Spec => ({ k: 'num', v }))], run: (w, a) => selOp(w, a, 'register') },
   { name: 'selector.modify', args: [slot(), fileObjArb, eventsArb, fc.integer().map((v): Spec => ({ k: 'num', v }))], run: (w, a) => selOp(w, a, 'modify') },
+  // register/modify with registration options (edge/oneshot/exclusive), valid or junk.
+  { name: 'selector.registerWith', args: [slot(), fileObjArb, eventsArb, junkArb, regOptionsArb], run: (w, a) => selOp(w, a, 'register') },
+  { name: 'selector.modifyWith', args: [slot(), fileObjArb, eventsArb, junkArb, regOptionsArb], run: (w, a) => selOp(w, a, 'modify') },
+  {
+    name: 'selector.waker',
+    args: [slot()],
+    run: (w, [s]) => {
+      const m = pick(w.selectors, s);
+      if (m === undefined) return undefined;
+      const waker = m.sel.waker();
+      m.regs.set(-1, 1); // the waker's key, under fd -1 in getMap()
+      return waker.wake();
+    },
+  },
+  // Any handle: junk, or small ids (those of this process's selectors, open or closed).
+  {
+    name: 'Waker.wake',
+    args: [fc.oneof(junkArb, fc.integer({ min: -2, max: 64 }).map((v): Spec => ({ k: 'num', v })))],
+    run: (w, [h]) => Waker.fromHandle(w.resolve(h!) as number).wake(),
+  },
   { name: 'selector.unregister', args: [slot(), fileObjArb], run: (w, a) => selOp(w, a, 'unregister') },
   { name: 'selector.getKey', args: [slot(), fileObjArb], run: (w, a) => selOp(w, a, 'getKey') },
   { name: 'selector.select', args: [slot(), nonBlockingTimeoutArb], run: (w, [s, t]) => pick(w.selectors, s)?.sel.select(w.resolve(t!) as number) },

@@ -116,7 +116,8 @@ export type Spec =
   | { k: 'opts'; o: OptsSpec }
   | { k: 'addr'; spec: AddrSpec }
   | { k: 'list'; items: Spec[] } // an array of the items' values
-  | { k: 'range'; offset: Spec; count: Spec }; // { offset, count } options (sockSendFile)
+  | { k: 'range'; offset: Spec; count: Spec } // { offset, count } options (sockSendFile)
+  | { k: 'flags'; edge?: boolean; oneshot?: boolean; exclusive?: boolean }; // selector register/modify options
 
 const hostileKinds: readonly Hostile[] = [
   'nullProto', 'emptyObject', 'proxyThrows', 'proxyEmpty', 'getterThrows', 'valueOfThrows', 'toStringThrows',

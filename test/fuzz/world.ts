@@ -185,6 +185,10 @@ export class World {
         return spec.items.map((item) => this.resolve(item, ctx));
       case 'range':
         return { offset: this.resolve(spec.offset), count: this.resolve(spec.count) };
+      case 'flags': {
+        const { k: _, ...options } = spec;
+        return options;
+      }
     }
   }
 
