@@ -279,6 +279,21 @@ describe.runIf(process.platform === 'linux')('native boundary', () => {
       long[0] = 100; // claims 100 bytes of address in an 8-byte key
       expect(() => native.addressFromKey(long)).toThrow(InvalidArgumentError);
     });
+
+    it('recvFrom reports "no address" ({ family: 0 }) when the kernel fills none in, like recvFromKey', () => {
+      // A stream socketpair's (or an unbound unix datagram sender's) recvfrom leaves the
+      // address length 0 and the sockaddr untouched: recvFrom read the family and address
+      // from uninitialized stack memory (here: what the UDP receive before it left there).
+      const [u, v, uAddr] = udpPair();
+      const [a, b] = res.socketpair();
+      const buf = Buffer.alloc(16);
+      for (let round = 0; round < 3; round++) {
+        native.sendTo(v, uAddr as never, Buffer.from('udp'));
+        expect(native.recvFrom(u, buf)).toEqual([3, expect.objectContaining({ family: 'IPv4', address: '127.0.0.1' })]);
+        native.write(b, Buffer.from('pair'));
+        expect(native.recvFrom(a, buf)).toEqual([4, { family: 0 }]);
+      }
+    });
   });
 
   describe('selectors', () => {

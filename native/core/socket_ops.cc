@@ -193,6 +193,10 @@ int64_t SendV(int fd, const struct iovec* iov, int count) {
 }
 
 int64_t RecvFrom(int fd, void* buf, size_t len, SockAddr* from) {
+  // A stream socket, or a unix datagram from an unbound sender, leaves the length 0 and
+  // the sockaddr untouched (recvfrom(2)): the family must then read as "none", not as
+  // whatever was on the stack.
+  from->storage.ss_family = AF_UNSPEC;
   from->len = sizeof(from->storage);
   ssize_t n;
   do {
