@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ClosedError, EVENT_READ, InvalidArgumentError, InvalidStateError, Waker } from '../lib/index.js';
+import { ClosedError, EVENT_READ, InvalidArgumentError, InvalidStateError, SystemError, Waker } from '../lib/index.js';
 import { native } from '../lib/native.js';
+import * as sys from '../lib/sys.js';
 import { backends, useResources } from './helpers.js';
 
 // Workers load the compiled package (dist/, built by `npm test`'s pretest step).
@@ -149,6 +150,50 @@ describe.each(backends)('%s waker', (backend) => {
     expect(sel.getKey(waker).data).toBe('w');
     sel.close();
     expect(() => sel.waker('closed')).toThrow(ClosedError);
+  });
+});
+
+describe.each(backends.filter((b) => b !== 'kqueue'))('%s waker fd', (backend) => {
+  const res = useResources();
+
+  it('landing on the number of an fd closed while registered: SystemError EEXIST, not "has a waker already"', () => {
+    const sel = res.selector(backend);
+    const [r, w] = sys.pipe();
+    sel.register(r, EVENT_READ);
+    sys.close(r); // behind the selector's back: the registration under r is stale
+    // Fill every free number below r, so the waker's fd is the lowest free one: r.
+    const fillers: number[] = [];
+    let landed = false;
+    for (;;) {
+      const d = sys.dup(w);
+      if (d < r) {
+        fillers.push(d);
+        continue;
+      }
+      sys.close(d);
+      landed = d === r;
+      break;
+    }
+    try {
+      if (landed) {
+        let error: unknown;
+        try {
+          sel.waker();
+        } catch (e) {
+          error = e;
+        }
+        // Was InvalidArgumentError "this selector has a waker already" from a selector with none.
+        expect(error).toBeInstanceOf(SystemError);
+        expect((error as SystemError).code).toBe('EEXIST');
+        expect(sel.getMap()!.size).toBe(1);
+      }
+    } finally {
+      for (const fd of fillers) sys.close(fd);
+      sys.close(w);
+      sel.unregister(r);
+    }
+    // With the stale registration gone, the selector gets its waker.
+    expect(sel.waker().wake()).toBe(true);
   });
 });
 

@@ -296,7 +296,9 @@ export abstract class BaseSelector<TData = unknown> implements Disposable {
    *
    * @throws {InvalidStateError} if this selector has a waker already (one per selector,
    *   as in mio).
-   * @throws {SystemError} if the kernel object cannot be created (e.g. `EMFILE`).
+   * @throws {SystemError} if the kernel object cannot be created (e.g. `EMFILE`), or
+   *   `EEXIST` if its fd number is still registered here under an fd that was closed
+   *   without being unregistered (unregister it first).
    * @throws {ClosedError} after `close()`.
    */
   waker(...data: DataArgument<TData>): Waker {

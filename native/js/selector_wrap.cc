@@ -278,13 +278,20 @@ Napi::Value SelectorWrap::OpenWaker(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   std::shared_ptr<core::Waker> waker;
+  const bool had_waker = selector_->waker() != nullptr;
   const int err = selector_->OpenWaker(&waker);
-  if (err == -EEXIST) {
+  if (err == -EEXIST && had_waker) {
     ThrowInvalidArgument(env, "this selector has a waker already");
     return env.Undefined();
   }
   if (err != 0) {
-    ThrowSystemError(env, err, selector_->Kind() == core::Backend::kKqueue ? "kevent" : "eventfd");
+    // -EEXIST without a waker: the new fd's number is still registered here, under an
+    // fd that was closed without being unregistered. A kernel-style error, since the
+    // caller's stale registration is the cause, not this call's arguments.
+    ThrowSystemError(env, err,
+                     err == -EEXIST                                  ? CtlSyscall()
+                     : selector_->Kind() == core::Backend::kKqueue ? "kevent"
+                                                                     : "eventfd");
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(waker->id()));
