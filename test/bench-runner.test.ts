@@ -16,9 +16,15 @@ const root = path.resolve(__dirname, '..');
 const runner = path.join(root, 'bench', 'run.mjs');
 const schema = JSON.parse(readFileSync(path.join(root, 'bench', 'result.schema.json'), 'utf8'));
 
+// The runner is a harness, not the code under test: under `npm run test:asan` it runs with
+// the regular addon (the sanitized one needs the sanitizer runtime preloaded, which the C
+// programs and tools the runner starts must not get).
+const runnerEnv = toolEnv();
+delete runnerEnv.IOREACTOR_NATIVE_PATH;
+
 function run(args: string[], timeoutMs = 90_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runner, ...args], { cwd: root, env: toolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [runner, ...args], { cwd: root, env: runnerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
