@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ClosedError, type ExceptionContext, InvalidArgumentError, ThreadsafeSender } from '../lib/index.js';
+import { ClosedError, type ExceptionContext, InvalidArgumentError, SystemError, ThreadsafeSender } from '../lib/index.js';
 import { native } from '../lib/native.js';
+import * as sys from '../lib/sys.js';
 import { runScript, useResources, waitFor } from './helpers.js';
 
 const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
@@ -75,6 +76,50 @@ describe('threadsafe channel', () => {
     expect(channel.post(4)).toBe(true);
     await waitFor(() => received.length === 3);
     expect(received).toEqual([1, 2, 4]);
+    channel.close();
+  });
+
+  it('a waker fd landing on the number of a reader closed behind the loop: EEXIST, not a channel that never delivers', async () => {
+    const before = native.wakerCount();
+    const loop = res.loop();
+    const [r, w] = sys.pipe();
+    loop.addReader(r, () => {});
+    sys.close(r); // without removeReader: the loop's entry under r is stale
+    const fillers: number[] = []; // every free number below r, so the waker gets r
+    let landed = false;
+    for (;;) {
+      const d = sys.dup(w);
+      if (d < r) {
+        fillers.push(d);
+        continue;
+      }
+      sys.close(d);
+      landed = d === r;
+      break;
+    }
+    try {
+      if (landed) {
+        // Was: created, took over the stale entry, never registered the waker's fd in
+        // the kernel, and silently delivered nothing.
+        let error: unknown;
+        try {
+          loop.threadsafeChannel(() => {});
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(SystemError);
+        expect((error as SystemError).code).toBe('EEXIST');
+        expect(native.wakerCount()).toBe(before);
+      }
+    } finally {
+      for (const fd of fillers) sys.close(fd);
+      sys.close(w);
+      loop.removeReader(r);
+    }
+    const received: number[] = [];
+    const channel = loop.threadsafeChannel((v) => received.push(v));
+    channel.post(1);
+    await waitFor(() => received.length === 1);
     channel.close();
   });
 

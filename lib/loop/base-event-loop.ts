@@ -416,6 +416,9 @@ export class BaseEventLoop {
     this.#refed = true;
     if (!this.#closed) this.#native.ref();
     this.#immediate?.ref();
+   * @throws {SystemError} if the waker cannot be created (`EMFILE`, …), or `EEXIST` if
+   *   its fd number is still registered here under an fd closed without
+   *   `removeReader`/`notifyClosing` (nothing would ever be delivered).
     return this;
   }
 

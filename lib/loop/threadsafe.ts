@@ -8,7 +8,8 @@
  * watches like any other fd. A producer writes the waker only when the loop thread has
  * not been woken since it last drained the ring, so a burst of posts costs one wake-up.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { constants } from 'node:os';
+import { InvalidArgumentError, SystemError } from '../errors.js';
 import { checkFunction, optionOf } from '../internal/args.js';
 import { describeValue } from '../internal/fd.js';
 import { native } from '../internal/init.js';
@@ -42,6 +43,7 @@ export interface ChannelLoop {
   removeReader(fd: number): boolean;
   trackPending(settle: (error: Error) => void): () => void;
   callExceptionHandler(context: { message: string; exception: unknown }): void;
+  readonly io: { registeredFds(): number[] };
 }
 
 // Header (Int32 slots) before the ring, one 64-byte cache line per writer so a
@@ -236,6 +238,11 @@ export class ThreadsafeChannel {
     for (let i = 0; i < capacity; i++) this.#ring.seqs[i] = i;
     const [id, fd] = native.openWaker();
     try {
+      // The waker's fd is brand new, so a registration the loop still holds under its
+      // number belongs to an fd closed without removeReader/notifyClosing. addReader
+      // would take that entry over without registering the new fd in the kernel, and
+      // the channel would silently never deliver: refuse, as the selector's waker does.
+      if (loop.io.registeredFds().includes(fd)) throw new SystemError(-constants.errno.EEXIST, 'register', 'threadsafeChannel');
       loop.addReader(fd, () => this.#drain());
     } catch (error) {
       native.closeWaker(id);
