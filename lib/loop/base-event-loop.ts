@@ -416,9 +416,6 @@ export class BaseEventLoop {
     this.#refed = true;
     if (!this.#closed) this.#native.ref();
     this.#immediate?.ref();
-   * @throws {SystemError} if the waker cannot be created (`EMFILE`, …), or `EEXIST` if
-   *   its fd number is still registered here under an fd closed without
-   *   `removeReader`/`notifyClosing` (nothing would ever be delivered).
     return this;
   }
 
@@ -434,6 +431,9 @@ export class BaseEventLoop {
    * See {@link ThreadsafeChannel}; it closes with the loop.
    *
    * @throws {InvalidArgumentError} for a non-function callback or a bad capacity.
+   * @throws {SystemError} if the waker cannot be created (`EMFILE`, …), or `EEXIST` if
+   *   its fd number is still registered here under an fd closed without
+   *   `removeReader`/`notifyClosing` (nothing would ever be delivered).
    * @throws {ClosedError} after `close()`.
    */
   threadsafeChannel(callback: (value: number) => void, options?: ThreadsafeChannelOptions): ThreadsafeChannel {
