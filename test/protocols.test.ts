@@ -13,10 +13,11 @@ import {
   getEventLoop,
   type Protocol,
   type Server,
+  type Socket,
   type Transport,
 } from '../lib/index.js';
 import type { InetAddress } from '../lib/sys.js';
-import { useResources } from './helpers.js';
+import { useResources, waitFor } from './helpers.js';
 
 getEventLoop();
 
@@ -85,9 +86,18 @@ describe('transports and protocols', () => {
 
   it('echo: connectionMade, data in order, eofReceived, connectionLost last and once', async () => {
     const loop = res.loop() as EventLoop;
-    const [server, port] = await echoServer(loop);
+    const accepted: Echo[] = [];
+    const [server, port] = await echoServer(loop, () => {
+      const echo = new Echo();
+      accepted.push(echo);
+      return echo;
+    });
     const [transport, client] = await loop.createConnection(() => new Recorder(), { host: 'localhost', port });
     expect(client.events).toEqual(['made']); // connectionMade ran before createConnection resolved
+    // TCP_NODELAY on both ends, as asyncio: the connecting side and the accepted one.
+    expect((transport.getExtraInfo('socket') as Socket).getOption('TCP_NODELAY')).not.toBe(0);
+    await waitFor(() => accepted[0]?.transport !== undefined, { what: 'the server to accept' });
+    expect((accepted[0]!.transport.getExtraInfo('socket') as Socket).getOption('TCP_NODELAY')).not.toBe(0);
     const message = Buffer.alloc(200_000);
     for (let i = 0; i < message.length; i++) message[i] = i % 253;
     transport.write(message.subarray(0, 100));

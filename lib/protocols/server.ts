@@ -199,6 +199,16 @@ export class Server implements AsyncDisposable {
       const [fd, address] = r;
       const family = address.family === 'IPv6' || address.family === 'unix' ? address.family : 'IPv4';
       const sock = new Socket({ fd, family, type: 'stream', loop: this.#loop as never });
+      if (family !== 'unix') {
+        // TCP_NODELAY on every accepted TCP connection, as asyncio does (and createConnection
+        // here): a protocol's small writes must not wait for the peer's ACK. A connection
+        // already reset may refuse it; its transport finds that out on the first read.
+        try {
+          sock.setOption('TCP_NODELAY', true);
+        } catch {
+          // see above
+        }
+      }
       this.#connect(sock);
     }
   }
