@@ -8,6 +8,9 @@ export default defineConfig({
     // Native addons and signal tests are safest in child processes; worker_threads
     // safety has its own explicit test.
     pool: 'forks',
+    // Both cores of a 2-core machine (vitest's default leaves one idle): the suite is mostly
+    // waiting on child processes, sockets and timers, and halves in wall time.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // The JSON report lets .ci/run print a one-line "N passed, N failed" summary.

@@ -2,8 +2,9 @@
 // three rounds, every section that runs without extra tools. Checks the harness, not the
 // figures: the result file validates against bench/result.schema.json, every variant has
 // one sample per round, ratios are computed round by round, the targets are checked, the
-// report has SVG charts, and --compare and bad options behave. The real run is never part
-// of `npm test`.
+// report has SVG charts, and --compare and bad options behave. In the slow suite
+// (`npm run test:slow`, which CI runs): it starts some fifteen servers. The real run is never
+// part of any test suite.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
