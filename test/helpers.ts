@@ -122,6 +122,27 @@ export class FakeSocket {
   }
 }
 
+/**
+ * Occupies every free fd number below `target` with dups of `source`, so the next fd the
+ * process opens gets `target` (just closed by the caller). Returns the fillers to close;
+ * throws if some other thread took `target` meanwhile, so a test cannot pass without
+ * reproducing the case it is about.
+ */
+export function fillBelow(target: number, source: number): number[] {
+  const fillers: number[] = [];
+  for (;;) {
+    const d = sys.dup(source);
+    if (d < target) {
+      fillers.push(d);
+      continue;
+    }
+    sys.close(d);
+    if (d === target) return fillers;
+    for (const fd of fillers) sys.close(fd);
+    throw new Error(`fd ${target} was taken by someone else before the test could reuse it`);
+  }
+}
+
 export function send(fd: number, text: string): number {
   return sys.write(fd, Buffer.from(text));
 }

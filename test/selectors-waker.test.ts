@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ClosedError, EVENT_READ, InvalidArgumentError, InvalidStateError, SystemError, Waker } from '../lib/index.js';
 import { native } from '../lib/native.js';
 import * as sys from '../lib/sys.js';
-import { backends, useResources } from './helpers.js';
+import { backends, fillBelow, useResources } from './helpers.js';
 
 // Workers load the compiled package (dist/, built by `npm test`'s pretest step).
 const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
@@ -162,31 +162,18 @@ describe.each(backends.filter((b) => b !== 'kqueue'))('%s waker fd', (backend) =
     sel.register(r, EVENT_READ);
     sys.close(r); // behind the selector's back: the registration under r is stale
     // Fill every free number below r, so the waker's fd is the lowest free one: r.
-    const fillers: number[] = [];
-    let landed = false;
-    for (;;) {
-      const d = sys.dup(w);
-      if (d < r) {
-        fillers.push(d);
-        continue;
-      }
-      sys.close(d);
-      landed = d === r;
-      break;
-    }
+    const fillers = fillBelow(r, w);
     try {
-      if (landed) {
-        let error: unknown;
-        try {
-          sel.waker();
-        } catch (e) {
-          error = e;
-        }
-        // Was InvalidArgumentError "this selector has a waker already" from a selector with none.
-        expect(error).toBeInstanceOf(SystemError);
-        expect((error as SystemError).code).toBe('EEXIST');
-        expect(sel.getMap()!.size).toBe(1);
+      let error: unknown;
+      try {
+        sel.waker();
+      } catch (e) {
+        error = e;
       }
+      // Was InvalidArgumentError "this selector has a waker already" from a selector with none.
+      expect(error).toBeInstanceOf(SystemError);
+      expect((error as SystemError).code).toBe('EEXIST');
+      expect(sel.getMap()!.size).toBe(1);
     } finally {
       for (const fd of fillers) sys.close(fd);
       sys.close(w);

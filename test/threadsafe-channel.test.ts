@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ClosedError, type ExceptionContext, InvalidArgumentError, SystemError, ThreadsafeSender } from '../lib/index.js';
 import { native } from '../lib/native.js';
 import * as sys from '../lib/sys.js';
-import { runScript, useResources, waitFor } from './helpers.js';
+import { fillBelow, runScript, useResources, waitFor } from './helpers.js';
 
 const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
 
@@ -85,32 +85,19 @@ describe('threadsafe channel', () => {
     const [r, w] = sys.pipe();
     loop.addReader(r, () => {});
     sys.close(r); // without removeReader: the loop's entry under r is stale
-    const fillers: number[] = []; // every free number below r, so the waker gets r
-    let landed = false;
-    for (;;) {
-      const d = sys.dup(w);
-      if (d < r) {
-        fillers.push(d);
-        continue;
-      }
-      sys.close(d);
-      landed = d === r;
-      break;
-    }
+    const fillers = fillBelow(r, w);
     try {
-      if (landed) {
-        // Was: created, took over the stale entry, never registered the waker's fd in
-        // the kernel, and silently delivered nothing.
-        let error: unknown;
-        try {
-          loop.threadsafeChannel(() => {});
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(SystemError);
-        expect((error as SystemError).code).toBe('EEXIST');
-        expect(native.wakerCount()).toBe(before);
+      // Was: created, took over the stale entry, never registered the waker's fd in
+      // the kernel, and silently delivered nothing.
+      let error: unknown;
+      try {
+        loop.threadsafeChannel(() => {});
+      } catch (e) {
+        error = e;
       }
+      expect(error).toBeInstanceOf(SystemError);
+      expect((error as SystemError).code).toBe('EEXIST');
+      expect(native.wakerCount()).toBe(before);
     } finally {
       for (const fd of fillers) sys.close(fd);
       sys.close(w);
