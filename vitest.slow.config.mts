@@ -8,6 +8,10 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['test/**/*.slow.test.ts'],
+    // One file at a time, as before `npm test` went to two workers: these are the timing-
+    // and signal-sensitive tests (a full-timeout EINTR wait, load generators against the
+    // example servers), and a second file running beside them only makes them noisier.
+    maxWorkers: 1,
     exclude: configDefaults.exclude,
     outputFile: { json: 'build/test-results-slow.json' },
   },
