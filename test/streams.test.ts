@@ -197,6 +197,52 @@ describe('StreamReader on its own (fed by hand)', () => {
     expect(reader.bufferedSize).toBe(1);
   });
 
+  it('a waiting read(n): cancelled it consumed nothing, settled it left its listener behind nowhere, Busy while it waits', async () => {
+    const reader = new StreamReader();
+    const controller = new AbortController();
+    const cancelled = reader.read(4, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await expect(reader.read(1)).rejects.toBeInstanceOf(BusyResourceError);
+    const reason = new Error('cancelled by test');
+    controller.abort(reason);
+    await expect(cancelled).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    reader.feedData(Buffer.from('abcdef'));
+    expect(reader.bufferedSize).toBe(6);
+    expect((await reader.read(4)).toString()).toBe('abcd');
+    expect((await reader.read(4)).toString()).toBe('ef');
+    // Settled by data: n caps what it takes, the rest stays; the listener is removed.
+    const ok = new AbortController();
+    const pending = reader.read(2, { signal: ok.signal });
+    reader.feedData(Buffer.from('xyz'));
+    expect((await pending).toString()).toBe('xy');
+    expect(getEventListeners(ok.signal, 'abort')).toHaveLength(0);
+    expect(reader.bufferedSize).toBe(1);
+    // Settled by EOF with nothing buffered: an empty Buffer.
+    expect((await reader.read(5)).toString()).toBe('z');
+    const atEof = reader.read(5);
+    reader.feedEof();
+    expect((await atEof).length).toBe(0);
+    // Bad arguments are rejections, and leave the reader usable.
+    await expect(reader.read(1.5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(reader.read(1, { signal: 'no' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect((await reader.read(1)).length).toBe(0);
+  });
+
+  it('read(n) calls served from the buffer yield a macrotask turn now and then (cooperative budget)', async () => {
+    const reader = new StreamReader();
+    reader.feedData(Buffer.alloc(1000, 1));
+    let immediateRan = false;
+    setImmediate(() => (immediateRan = true));
+    let readsBeforeTurn = -1;
+    for (let count = 1; count <= 1000; count++) {
+      expect((await reader.read(1)).length).toBe(1);
+      if (immediateRan && readsBeforeTurn < 0) readsBeforeTurn = count;
+    }
+    expect(readsBeforeTurn).toBeGreaterThan(0);
+    expect(readsBeforeTurn).toBeLessThan(1000);
+  });
+
   it('a second concurrent read rejects with BusyResourceError; the first is unaffected', async () => {
     const reader = new StreamReader();
     const first = reader.readUntil('!');

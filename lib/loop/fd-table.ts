@@ -18,8 +18,19 @@ import { captureContext, type CallbackContext } from './context.js';
 /** A reader or writer callback; it receives the fd. */
 export type IoCallback = (fd: number) => void;
 
-/** Settles a pending operation from inside the readiness batch. */
-export type Attempt<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => boolean;
+/**
+ * Settles a pending operation from inside the readiness batch: calls `resolve` or
+ * `reject` and returns true, or returns false to keep waiting. It gets the entry and the
+ * `arg` given to {@link FdTable.wait}, so a module-level function serves every call (no
+ * closure per operation: a waiting connection's state is what young-generation GC copies).
+ */
+export type Attempt<T> = (
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+  entry: FdEntry,
+  arg: unknown,
+  table: FdTable,
+) => boolean;
 
 /** Starts the work a guarded wait stands for; returns how to stop it. */
 export type GuardStart<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void;
@@ -46,19 +57,33 @@ class IoWatcher {
 /** Runs a reader or writer callback (in `context`) and reports what it throws. */
 export type IoRunner = (callback: IoCallback, fd: number, role: string, context: CallbackContext) => void;
 
-interface Waiter {
-  resolve: (value: never) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /**
-   * Runs when the fd is ready, inside the batch: settles the waiter itself and returns
-   * true, or returns false to keep waiting (a spurious wake-up). Lets an operation
-   * complete with one Promise instead of a wait followed by a retry.
-   */
-  attempt: Attempt<never> | undefined;
-  /** For a guarded wait: stops the work it stands for (a timer, a DNS lookup). */
-  cancel: (() => void) | undefined;
+/** A pending operation on one direction of an fd. */
+class Waiter {
+  onAbort: (() => void) | undefined = undefined;
+  constructor(
+    readonly resolve: (value: never) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly signal: AbortSignal | undefined,
+    /**
+     * Runs when the fd is ready, inside the batch: settles the waiter itself and returns
+     * true, or returns false to keep waiting (a spurious wake-up). Lets an operation
+     * complete with one Promise instead of a wait followed by a retry.
+     */
+    readonly attempt: Attempt<never> | undefined,
+    /** What `attempt` works on (a buffer, a size). */
+    readonly arg: unknown,
+    /** For a guarded wait: stops the work it stands for (a timer, a DNS lookup). */
+    public cancel: (() => void) | undefined,
+  ) {}
+}
+
+// `new Promise(capture)` hands its resolving functions over without an executor closure
+// per call (one object fewer for every wait).
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((reason: unknown) => void) | undefined;
+function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** The state of one fd. */
@@ -226,7 +251,7 @@ export class FdTable {
    * signal's reason when aborted (the registration is then removed), with
    * {@link ClosedError} on `notifyClosing(fd)` or when the loop closes.
    */
-  wait<T>(fd: number, read: boolean, signal: AbortSignal | undefined, attempt?: Attempt<T>): Promise<T> {
+  wait<T>(fd: number, read: boolean, signal: AbortSignal | undefined, attempt?: Attempt<T>, arg?: unknown): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(loopClosed());
     const entry = this.entry(fd);
@@ -238,9 +263,12 @@ export class FdTable {
       this.#forgetIfIdle(entry);
       return Promise.reject(error);
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#install(entry, read, resolve as (value: never) => void, reject, signal, attempt as Attempt<never> | undefined, undefined);
-    });
+    const promise = new Promise<T>(capture);
+    const resolve = capturedResolve!;
+    const reject = capturedReject!;
+    capturedResolve = capturedReject = undefined;
+    this.#install(entry, read, resolve, reject, signal, attempt as Attempt<never> | undefined, arg, undefined);
+    return promise;
   }
 
   /**
@@ -258,7 +286,7 @@ export class FdTable {
     // off at EMFILE would otherwise spin on its still-readable listener).
     this.#disarm(entry, read ? EVENT_READ : EVENT_WRITE);
     return new Promise<T>((resolve, reject) => {
-      const waiter = this.#install(entry, read, resolve as (value: never) => void, reject, signal, undefined, noop);
+      const waiter = this.#install(entry, read, resolve as (value: never) => void, reject, signal, undefined, undefined, noop);
       const settle = (ok: boolean, value: unknown): void => {
         if ((read ? entry.readWaiter : entry.writeWaiter) !== waiter) return; // already rejected
         this.#take(entry, read, waiter);
@@ -362,9 +390,10 @@ export class FdTable {
     reject: (reason: unknown) => void,
     signal: AbortSignal | undefined,
     attempt: Attempt<never> | undefined,
+    arg: unknown,
     cancel: (() => void) | undefined,
   ): Waiter {
-    const waiter: Waiter = { resolve, reject, signal, onAbort: undefined, attempt, cancel };
+    const waiter = new Waiter(resolve, reject, signal, attempt, arg, cancel);
     if (read) entry.readWaiter = waiter;
     else entry.writeWaiter = waiter;
     this.#waiting++;
@@ -399,8 +428,7 @@ export class FdTable {
     if (waiter.attempt !== undefined) {
       // attempt() settles the promise itself; clear the slot first so that a
       // continuation can never find it occupied.
-      const attempt = waiter.attempt;
-      if (!attempt(waiter.resolve, waiter.reject)) return;
+      if (!waiter.attempt(waiter.resolve, waiter.reject, entry, waiter.arg, this)) return;
       if ((read ? entry.readWaiter : entry.writeWaiter) === waiter) this.#take(entry, read, waiter);
       return;
     }

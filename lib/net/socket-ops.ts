@@ -14,7 +14,7 @@ import type { SignalOptions } from '../internal/args.js';
 import { describeValue, fileObjectToFd, isValidFd } from '../internal/fd.js';
 import { native } from '../internal/init.js';
 import type { BaseEventLoop } from '../loop/base-event-loop.js';
-import type { FdTable } from '../loop/fd-table.js';
+import type { FdEntry, FdTable } from '../loop/fd-table.js';
 import { errno } from '../sys/fd.js';
 import type { SocketAddress } from '../sys/types.js';
 
@@ -89,23 +89,33 @@ export function recvInto(io: FdTable, fd: number, buffer: ArrayBufferView, signa
     if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
   }
   // The recv runs inside the readiness batch, so the whole operation is one Promise.
-  return io.wait<number>(fd, true, signal, (resolve, reject) => {
-    let n: number;
-    try {
-      n = native.recvInto(fd, buffer);
-    } catch (error) {
-      reject(error);
-      return true;
-    }
-    if (n === EAGAIN) return false;
-    if (n < 0) reject(new SystemError(n, 'recv'));
-    else {
-      if (n < length) entry.drained = true;
-      io.charge(entry, n);
-      resolve(n);
-    }
+  return io.wait<number>(fd, true, signal, attemptRecvInto, buffer);
+}
+
+/** recvInto's attempt inside the readiness batch (a module function: no closure per wait). */
+function attemptRecvInto(
+  resolve: (value: number) => void,
+  reject: (error: unknown) => void,
+  entry: FdEntry,
+  arg: unknown,
+  io: FdTable,
+): boolean {
+  const buffer = arg as ArrayBufferView;
+  let n: number;
+  try {
+    n = native.recvInto(entry.fd, buffer);
+  } catch (error) {
+    reject(error);
     return true;
-  });
+  }
+  if (n === EAGAIN) return false;
+  if (n < 0) reject(new SystemError(n, 'recv'));
+  else {
+    if (n < buffer.byteLength) entry.drained = true;
+    io.charge(entry, n);
+    resolve(n);
+  }
+  return true;
 }
 
 /** Copies the first `n` bytes of `scratch` into a Buffer of exactly that size. */
@@ -133,18 +143,28 @@ export function recv(io: FdTable, fd: number, size: number, signal: AbortSignal 
     }
     if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
   }
-  return io.wait<Buffer>(fd, true, signal, (resolve, reject) => {
-    const scratch = io.scratch(size);
-    const n = native.recvInto(fd, scratch, 0, size);
-    if (n === EAGAIN) return false;
-    if (n < 0) reject(new SystemError(n, 'recv'));
-    else {
-      if (n < size) entry.drained = true;
-      io.charge(entry, n);
-      resolve(copyOut(scratch, n));
-    }
-    return true;
-  });
+  return io.wait<Buffer>(fd, true, signal, attemptRecv, size);
+}
+
+/** recv's attempt inside the readiness batch. */
+function attemptRecv(
+  resolve: (value: Buffer) => void,
+  reject: (error: unknown) => void,
+  entry: FdEntry,
+  arg: unknown,
+  io: FdTable,
+): boolean {
+  const size = arg as number;
+  const scratch = io.scratch(size);
+  const n = native.recvInto(entry.fd, scratch, 0, size);
+  if (n === EAGAIN) return false;
+  if (n < 0) reject(new SystemError(n, 'recv'));
+  else {
+    if (n < size) entry.drained = true;
+    io.charge(entry, n);
+    resolve(copyOut(scratch, n));
+  }
+  return true;
 }
 
 export function sendAll(
@@ -332,22 +352,31 @@ export function recvFrom(
   signal: AbortSignal | undefined,
 ): Promise<[Buffer, SocketAddress]> {
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const attempt = (resolve: (value: [Buffer, SocketAddress]) => void, reject: (error: unknown) => void): boolean => {
-    const scratch = io.scratch(size);
-    const r = native.recvFrom(fd, scratch, 0, size);
-    if (r === EAGAIN) return false;
-    if (typeof r === 'number') reject(new SystemError(r, 'recvfrom'));
-    else resolve([copyOut(scratch, r[0]), r[1]]);
-    return true;
-  };
-  if (io.spend(io.entry(fd))) {
+  const entry = io.entry(fd);
+  if (io.spend(entry)) {
     let result: [Buffer, SocketAddress] | undefined;
     let failure: unknown;
-    if (attempt((value) => (result = value), (error) => (failure = error))) {
-      return result !== undefined ? Promise.resolve(result) : Promise.reject(failure);
-    }
+    const done = attemptRecvFrom((value) => (result = value), (error) => (failure = error), entry, size, io);
+    if (done) return result !== undefined ? Promise.resolve(result) : Promise.reject(failure);
   }
-  return io.wait(fd, true, signal, attempt);
+  return io.wait(fd, true, signal, attemptRecvFrom, size);
+}
+
+/** recvFrom's attempt (at once, or inside the readiness batch). */
+function attemptRecvFrom(
+  resolve: (value: [Buffer, SocketAddress]) => void,
+  reject: (error: unknown) => void,
+  entry: FdEntry,
+  arg: unknown,
+  io: FdTable,
+): boolean {
+  const size = arg as number;
+  const scratch = io.scratch(size);
+  const r = native.recvFrom(entry.fd, scratch, 0, size);
+  if (r === EAGAIN) return false;
+  if (typeof r === 'number') reject(new SystemError(r, 'recvfrom'));
+  else resolve([copyOut(scratch, r[0]), r[1]]);
+  return true;
 }
 
 export async function sendTo(

@@ -62,7 +62,8 @@ export class ByteBuffer {
     if (n === 0) return kEmpty;
     if (n === this.length) {
       // Everything: hand the region over; the next push starts a new one.
-      const all = this.#data.subarray(this.#start, this.#end);
+      const data = this.#data;
+      const all = this.#start === 0 && this.#end === data.length ? data : data.subarray(this.#start, this.#end);
       this.clear();
       return all;
     }

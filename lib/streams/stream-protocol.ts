@@ -12,6 +12,8 @@ import { StreamWriter } from './stream-writer.js';
 /** Called once the connection is up, with its reader and writer. */
 export type StreamConnectedCallback = (reader: StreamReader, writer: StreamWriter) => void;
 
+const resolved = Promise.resolve();
+
 interface DrainWaiter {
   resolve(): void;
   reject(error: unknown): void;
@@ -100,7 +102,7 @@ export class StreamReaderProtocol implements Protocol {
   /** @internal Resolves once writing may go on (at once unless paused). */
   drainHelper(signal: AbortSignal | undefined): Promise<void> {
     if (this.#lost) return Promise.reject(this.#lostError ?? new ClosedError('Connection lost'));
-    if (!this.#paused) return Promise.resolve();
+    if (!this.#paused) return resolved;
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.#drainWaiters.delete(waiter);

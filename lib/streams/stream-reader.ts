@@ -58,6 +58,28 @@ interface Waiter {
 }
 
 /**
+ * A `read(n)` waiting for data: settled by `feedData`/`feedEof`/`setException` with its
+ * result directly (no async frame of its own stays alive while a connection is idle).
+ */
+class DirectRead {
+  onAbort: (() => void) | undefined = undefined;
+  constructor(
+    readonly n: number,
+    readonly resolve: (data: Buffer) => void,
+    readonly reject: (error: unknown) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
+
+// `new Promise(capture)` hands its resolving functions over without an executor closure.
+let capturedResolve: ((data: Buffer) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+function capture(resolve: (data: Buffer) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
  * Awaitable reads from a connection (asyncio's `StreamReader`). Made by
  * {@link openConnection} and {@link startServer}; one read at a time (a second
  * concurrent read rejects with {@link BusyResourceError}).
@@ -78,7 +100,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #buffer = new ByteBuffer();
   #eof = false;
   #exception: Error | null = null;
-  #waiter: Waiter | null = null;
+  #waiter: Waiter | DirectRead | null = null;
   #busy: string | null = null;
   #transport: Transport | null = null;
   #paused = false;
@@ -156,17 +178,56 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {InvalidArgumentError} unless `n` is an integer >= -1.
    * @throws {BusyResourceError} while another read is pending.
    */
-  async read(n = -1, options?: SignalOptions): Promise<Buffer> {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < -1) {
-      throw new InvalidArgumentError(`read: n must be an integer >= -1, got ${describeValue(n)}`);
+  read(n = -1, options?: SignalOptions): Promise<Buffer> {
+    // Not an async function: a read that returns buffered data costs one resolved
+    // Promise, and one that waits is settled by feedData with its bytes (no async frame
+    // and no second Promise stay alive per waiting connection).
+    try {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < -1) {
+        throw new InvalidArgumentError(`read: n must be an integer >= -1, got ${describeValue(n)}`);
+      }
+      const signal = signalOf(options, 'read');
+      if (n < 0 || this.#immediate >= kReadBudget) return this.#readSlow(n, signal);
+      this.#enter('read', signal);
+      if (this.#exception !== null) {
+        this.#busy = null;
+        return Promise.reject(this.#exception);
+      }
+      if (n === 0 || this.#buffer.length > 0 || this.#eof) {
+        this.#busy = null;
+        return Promise.resolve(this.#done(n === 0 ? Buffer.alloc(0) : this.#take(Math.min(n, this.#buffer.length))));
+      }
+      this.#immediate = 0;
+      if (this.#paused) {
+        this.#paused = false;
+        this.#transport?.resumeReading();
+      }
+      const promise = new Promise<Buffer>(capture);
+      const waiter = new DirectRead(n, capturedResolve!, capturedReject!, signal);
+      capturedResolve = capturedReject = undefined;
+      this.#waiter = waiter;
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          if (this.#waiter !== waiter) return;
+          this.#waiter = null;
+          this.#busy = null;
+          waiter.reject(signal.reason);
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      return promise;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const signal = signalOf(options, 'read');
+  }
+
+  /** read() past the budget, or to EOF. */
+  async #readSlow(n: number, signal: AbortSignal | undefined): Promise<Buffer> {
     this.#enter('read', signal);
     try {
       const turn = this.#budget(signal);
       if (turn !== null) await turn;
       this.#check();
-      if (n === 0) return this.#done(Buffer.alloc(0));
       if (n < 0) {
         // Everything up to EOF; flow control stays off while this waits (feedData does
         // not pause a waiting reader), so the whole stream arrives.
@@ -374,6 +435,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const waiter = this.#waiter;
     if (waiter === null) return;
     this.#waiter = null;
+    if (waiter instanceof DirectRead) {
+      if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+      this.#busy = null;
+      if (error !== null) waiter.reject(error);
+      else waiter.resolve(this.#done(this.#take(Math.min(waiter.n, this.#buffer.length))));
+      return;
+    }
     if (error === null) waiter.resolve();
     else waiter.reject(error);
   }

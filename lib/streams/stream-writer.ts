@@ -110,17 +110,26 @@ export class StreamWriter implements AsyncDisposable {
    * @throws the reader's stored error, or the connection's error (a {@link ClosedError}
    *   after a clean close) once the connection is lost.
    */
-  async drain(options?: SignalOptions): Promise<void> {
-    const signal = signalOf(options, 'drain');
-    signal?.throwIfAborted();
-    const stored = this.#reader?.exception() ?? null;
-    if (stored !== null) throw stored;
-    if (this.#transport.isClosing() && this.#protocol.lost === null) {
-      // A closing transport with nothing left to send loses its connection in the next
-      // callbacks: let that happen, so drain() reports it (as asyncio's sleep(0)).
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  drain(options?: SignalOptions): Promise<void> {
+    // Not an async function: under the high-water mark this returns an already resolved
+    // Promise and allocates nothing (it runs once per message in most servers).
+    try {
+      const signal = signalOf(options, 'drain');
       signal?.throwIfAborted();
+      const stored = this.#reader?.exception() ?? null;
+      if (stored !== null) return Promise.reject(stored);
+      if (this.#transport.isClosing() && this.#protocol.lost === null) return this.#drainClosing(signal);
+      return this.#protocol.drainHelper(signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  async #drainClosing(signal: AbortSignal | undefined): Promise<void> {
+    // A closing transport with nothing left to send loses its connection in the next
+    // callbacks: let that happen, so drain() reports it (as asyncio's sleep(0)).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
     await this.#protocol.drainHelper(signal);
   }
 
