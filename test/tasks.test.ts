@@ -65,6 +65,42 @@ describe('Future', () => {
     await expect(withReason).rejects.toBe('why');
   });
 
+  it('callbacks run in order (one, then many); awaiting after settling works; an observed failure is not unhandled', async () => {
+    const order: string[] = [];
+    const f = new Future<number>();
+    const a = (): void => void order.push('a');
+    f.addDoneCallback(a);
+    expect(f.removeDoneCallback(a)).toBe(1);
+    expect(f.removeDoneCallback(a)).toBe(0);
+    f.addDoneCallback(() => order.push('b'));
+    f.addDoneCallback(() => order.push('c'));
+    f.addDoneCallback(() => order.push('d'));
+    f.setResult(7);
+    expect(await f).toBe(7);
+    await Promise.resolve();
+    expect(order).toEqual(['b', 'c', 'd']);
+    // A future first awaited after it settled (its Promise is made then).
+    const late = new Future<string>();
+    late.setResult('late');
+    expect(await late).toBe('late');
+    // Failing with only a done callback attached: observed, so no unhandled rejection.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const observed = new Future<void>();
+      const seen = new Promise<unknown>((resolve) => observed.addDoneCallback((done) => resolve(done.exception())));
+      const error = new Error('observed failure');
+      observed.setException(error);
+      expect(await seen).toBe(error);
+      await expect(observed).rejects.toBe(error);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('removeDoneCallback removes every registration', async () => {
     const f = new Future<void>();
     let calls = 0;

@@ -43,13 +43,11 @@ function serverFactory(callback: ClientConnectedCallback, limit: number): () => 
   // One function for every connection of the server (not a closure per connection).
   const onConnected = (reader: StreamReader, writer: StreamWriter): void => {
     const task = createTask((signal) => callback(reader, writer, signal), { name: 'stream connection' });
-    const onCancel = (): void => {
-      reader.setException(task.signal.reason instanceof Error ? task.signal.reason : new ClosedError('the connection task was cancelled'));
+    task.onCancel((reason) => {
+      reader.setException(reason instanceof Error ? reason : new ClosedError('the connection task was cancelled'));
       writer.transport.abort();
-    };
-    task.signal.addEventListener('abort', onCancel, { once: true });
+    });
     task.addDoneCallback((done) => {
-      task.signal.removeEventListener('abort', onCancel);
       if (done.cancelled()) return;
       const error = done.exception();
       // The loop closing ends every connection with ClosedError: a shutdown, not a bug.

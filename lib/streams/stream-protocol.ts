@@ -38,7 +38,8 @@ export class StreamReaderProtocol implements Protocol {
   #paused = false;
   #lost = false;
   #lostError: Error | null = null;
-  #drainWaiters = new Set<DrainWaiter>();
+  // Made on the first drain() that has to wait: most connections never need one.
+  #drainWaiters: Set<DrainWaiter> | null = null;
   #closedWaiters: (() => void)[] = [];
 
   constructor(reader: StreamReader, onConnected?: StreamConnectedCallback) {
@@ -79,8 +80,9 @@ export class StreamReaderProtocol implements Protocol {
     else this.#reader.setException(error);
     this.#reader.setTransport(null);
     const lost = error ?? new ClosedError('Connection lost');
-    for (const waiter of [...this.#drainWaiters]) waiter.reject(lost);
-    this.#drainWaiters.clear();
+    const drainWaiters = this.#drainWaiters;
+    this.#drainWaiters = null;
+    if (drainWaiters !== null) for (const waiter of drainWaiters) waiter.reject(lost);
     for (const resolve of this.#closedWaiters.splice(0)) resolve();
   }
 
@@ -90,8 +92,9 @@ export class StreamReaderProtocol implements Protocol {
 
   resumeWriting(): void {
     this.#paused = false;
-    for (const waiter of [...this.#drainWaiters]) waiter.resolve();
-    this.#drainWaiters.clear();
+    const drainWaiters = this.#drainWaiters;
+    this.#drainWaiters = null;
+    if (drainWaiters !== null) for (const waiter of drainWaiters) waiter.resolve();
   }
 
   /** @internal Whether `connectionLost` has run, and with what. */
@@ -105,7 +108,7 @@ export class StreamReaderProtocol implements Protocol {
     if (!this.#paused) return resolved;
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        this.#drainWaiters.delete(waiter);
+        this.#drainWaiters?.delete(waiter);
         reject(signal!.reason);
       };
       const waiter: DrainWaiter = {
@@ -118,7 +121,7 @@ export class StreamReaderProtocol implements Protocol {
           reject(error);
         },
       };
-      this.#drainWaiters.add(waiter);
+      (this.#drainWaiters ??= new Set()).add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

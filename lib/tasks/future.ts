@@ -27,18 +27,18 @@ export class Future<T> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #promise: Promise<T>;
-  #resolve!: (value: T) => void;
-  #reject!: (error: unknown) => void;
-  #callbacks: DoneCallback<T>[] = [];
+  // The Promise behind then/catch/finally is made on first need: a future nobody awaits
+  // (a connection's task) never pays for one. A failure with no Promise yet still
+  // surfaces as an unhandled rejection unless the future was observed (see #fail).
+  #promise: Promise<T> | undefined = undefined;
+  #resolve: ((value: T) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+  // One callback is held as is (the usual case), more in an array.
+  #callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
   #observed = false;
+  #caught = false;
 
-  constructor() {
-    this.#promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
+  constructor() {}
 
   /** Whether it has a result, an error, or was cancelled. */
   done(): boolean {
@@ -85,7 +85,8 @@ export class Future<T> implements PromiseLike<T> {
     this.#checkPending();
     this.#state = 'fulfilled';
     this.#value = value;
-    this.#resolve(value);
+    this.#resolve?.(value);
+    this.#settled();
     this.#runCallbacks();
   }
 
@@ -94,7 +95,7 @@ export class Future<T> implements PromiseLike<T> {
     this.#checkPending();
     this.#state = 'rejected';
     this.#error = error;
-    this.#reject(error);
+    this.#fail();
     this.#runCallbacks();
   }
 
@@ -108,7 +109,7 @@ export class Future<T> implements PromiseLike<T> {
     this.#state = 'cancelled';
     this.#error = reason ?? new CancelledError('The future was cancelled');
     this.#observe(); // a cancellation is not an unhandled error
-    this.#reject(this.#error);
+    this.#fail();
     this.#runCallbacks();
     return true;
   }
@@ -117,21 +118,28 @@ export class Future<T> implements PromiseLike<T> {
   addDoneCallback(callback: DoneCallback<T>): void {
     checkFunction(callback, 'addDoneCallback: callback');
     this.#observe();
-    if (this.#state === 'pending') this.#callbacks.push(callback);
+    if (this.#state === 'pending') this.#addCallback(callback);
     else queueMicrotask(() => callback(this));
   }
 
   /** @internal Like addDoneCallback, without counting as observing a failure. */
   protected whenDone(callback: DoneCallback<T>): void {
-    if (this.#state === 'pending') this.#callbacks.push(callback);
+    if (this.#state === 'pending') this.#addCallback(callback);
     else queueMicrotask(() => callback(this));
   }
 
   /** Removes every registration of `callback`. @returns how many were removed. */
   removeDoneCallback(callback: DoneCallback<T>): number {
-    const before = this.#callbacks.length;
-    this.#callbacks = this.#callbacks.filter((c) => c !== callback);
-    return before - this.#callbacks.length;
+    const callbacks = this.#callbacks;
+    if (callbacks === null) return 0;
+    if (typeof callbacks === 'function') {
+      if (callbacks !== callback) return 0;
+      this.#callbacks = null;
+      return 1;
+    }
+    const kept = callbacks.filter((c) => c !== callback);
+    this.#callbacks = kept;
+    return callbacks.length - kept.length;
   }
 
   then<TResult1 = T, TResult2 = never>(
@@ -139,17 +147,17 @@ export class Future<T> implements PromiseLike<T> {
     onrejected?: ((reason: unknown) => TResult2 | PromiseLike<TResult2>) | null,
   ): Promise<TResult1 | TResult2> {
     this.#observed = true;
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#getPromise().then(onfulfilled, onrejected);
   }
 
   catch<TResult = never>(onrejected?: ((reason: unknown) => TResult | PromiseLike<TResult>) | null): Promise<T | TResult> {
     this.#observed = true;
-    return this.#promise.catch(onrejected);
+    return this.#getPromise().catch(onrejected);
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
     this.#observed = true;
-    return this.#promise.finally(onfinally);
+    return this.#getPromise().finally(onfinally);
   }
 
   get [Symbol.toStringTag](): string {
@@ -171,7 +179,57 @@ export class Future<T> implements PromiseLike<T> {
 
   #observe(): void {
     this.#observed = true;
-    this.#promise.catch(noop);
+    if (this.#promise !== undefined && !this.#caught) {
+      this.#caught = true;
+      this.#promise.catch(noop);
+    }
+  }
+
+  /** The Promise behind then/catch/finally, made on first need. */
+  #getPromise(): Promise<T> {
+    if (this.#promise !== undefined) return this.#promise;
+    switch (this.#state) {
+      case 'pending':
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+        break;
+      case 'fulfilled':
+        this.#promise = Promise.resolve(this.#value as T);
+        break;
+      default:
+        this.#promise = Promise.reject(this.#error);
+    }
+    if (this.#observed) {
+      this.#caught = true;
+      this.#promise.catch(noop);
+    }
+    return this.#promise;
+  }
+
+  /**
+   * Rejects the Promise with the stored error. With no Promise made yet, one is made
+   * rejected unless the future was observed, so an unobserved failure is reported as an
+   * unhandled rejection exactly as before.
+   */
+  #fail(): void {
+    if (this.#reject !== undefined) this.#reject(this.#error);
+    else if (this.#promise === undefined && !this.#observed) this.#getPromise();
+    this.#settled();
+  }
+
+  /** Drops the resolvers once settled. */
+  #settled(): void {
+    this.#resolve = undefined;
+    this.#reject = undefined;
+  }
+
+  #addCallback(callback: DoneCallback<T>): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === null) this.#callbacks = callback;
+    else if (typeof callbacks === 'function') this.#callbacks = [callbacks, callback];
+    else callbacks.push(callback);
   }
 
   #checkPending(): void {
@@ -180,7 +238,9 @@ export class Future<T> implements PromiseLike<T> {
 
   #runCallbacks(): void {
     const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const callback of callbacks) queueMicrotask(() => callback(this));
+    this.#callbacks = null;
+    if (callbacks === null) return;
+    if (typeof callbacks === 'function') queueMicrotask(() => callbacks(this));
+    else for (const callback of callbacks) queueMicrotask(() => callback(this));
   }
 }

@@ -24,6 +24,12 @@ let counter = 0;
 // The unfinished tasks of each loop, for allTasks() and run()'s shutdown.
 const tasksOf = new WeakMap<BaseEventLoop, Set<Task<unknown>>>();
 
+/** Done callback of every task (one function, not a closure per task). */
+function forget(task: Future<unknown>): void {
+  const loop = (task as Task<unknown>).loop;
+  tasksOf.get(loop)?.delete(task as Task<unknown>);
+}
+
 /**
  * The unfinished tasks of `loop` (the thread's default loop by default), as asyncio's
  * `all_tasks()`.
@@ -56,6 +62,7 @@ export class Task<T> extends Future<T> {
   #onParentAbort: (() => void) | undefined;
   #loop: BaseEventLoop;
   #debug: DebugInfo | undefined;
+  #onCancel: ((reason: unknown) => void) | undefined = undefined;
 
   /**
    * @internal Use {@link createTask}.
@@ -79,7 +86,7 @@ export class Task<T> extends Future<T> {
     let set = tasksOf.get(this.#loop);
     if (set === undefined) tasksOf.set(this.#loop, (set = new Set()));
     set.add(this as Task<unknown>);
-    this.whenDone(() => tasksOf.get(this.#loop)?.delete(this as Task<unknown>));
+    this.whenDone(forget as (task: Future<T>) => void);
     if (parent !== undefined) {
       if (parent.aborted) {
         this.cancel(parent.reason);
@@ -106,6 +113,15 @@ export class Task<T> extends Future<T> {
     return this.#debug?.site;
   }
 
+  /**
+   * @internal Runs `hook(reason)` when the task is cancelled, before its signal aborts (what an
+   * 'abort' listener added first would do, without an EventTarget listener map on every
+   * task's signal: a server keeps one task per connection).
+   */
+  onCancel(hook: (reason: unknown) => void): void {
+    this.#onCancel = hook;
+  }
+
   /** The signal the function received; aborted once the task is cancelled. */
   get signal(): AbortSignal {
     return this.#controller.signal;
@@ -124,7 +140,12 @@ export class Task<T> extends Future<T> {
   override cancel(reason?: unknown): boolean {
     if (this.done()) return false;
     const why = reason ?? new CancelledError(`Task '${this.name}' was cancelled`);
-    if (!this.#controller.signal.aborted) this.#controller.abort(why);
+    if (!this.#controller.signal.aborted) {
+      const hook = this.#onCancel;
+      this.#onCancel = undefined;
+      hook?.(why);
+      this.#controller.abort(why);
+    }
     if (!this.#started) this.#finishCancelled(why);
     return true;
   }
@@ -178,6 +199,7 @@ export class Task<T> extends Future<T> {
   }
 
   #detach(): void {
+    this.#onCancel = undefined;
     if (this.#parent !== undefined && this.#onParentAbort !== undefined) {
       this.#parent.removeEventListener('abort', this.#onParentAbort);
     }
