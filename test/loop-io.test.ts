@@ -189,6 +189,19 @@ describe('EventLoop readers and writers', () => {
     res.close(a);
     expect(() => loop.addWriter(a, () => undefined)).toThrow(SystemError);
     expect(loop.registeredFds).toBe(0);
+    // Numbers far past any open fd (the fd table keeps those outside its array) and the
+    // largest valid fd: refused by the kernel, nothing left behind, the loop still works.
+    for (const far of [2_000_000, 0x7fffffff]) {
+      expect(() => loop.addReader(far, () => undefined)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      expect(loop.removeReader(far)).toBe(false);
+    }
+    expect(loop.registeredFds).toBe(0);
+    const [b, c] = res.socketpair();
+    loop.addReader(b, () => undefined);
+    expect(loop.registeredFds).toBe(1);
+    expect(loop.removeReader(b)).toBe(true);
+    expect(loop.registeredFds).toBe(0);
+    void c;
   });
 
   it('removing the reader of an fd closed behind its back does not throw', () => {

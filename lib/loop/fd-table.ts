@@ -104,6 +104,8 @@ export class FdEntry {
 }
 
 const noop = (): void => undefined;
+/** Fds below this are kept in an array slot; larger ones in a Map. */
+const kDenseFds = 1 << 20;
 // The shared receive buffer grows up to this; larger receives get a buffer of their own.
 const kMaxScratch = 1 << 20;
 
@@ -119,7 +121,12 @@ function busy(fd: number, read: boolean, what: string): BusyResourceError {
 }
 
 export class FdTable {
-  #entries = new Map<number, FdEntry>();
+  // Indexed by fd: fd numbers are small and dense (the lowest free number is reused), so
+  // an array slot is the cheapest lookup there is, and up to three happen per message.
+  // An fd past kDenseFds (dup2 to a high number) goes in a Map instead, so the array
+  // stays dense and iterating it stays bounded.
+  #entries: (FdEntry | undefined)[] = [];
+  #far = new Map<number, FdEntry>();
   #selector: NativeSelector;
   #native: NativeLoop;
   /** Callbacks plus pending waiters: while non-zero the loop keeps the process alive. */
@@ -167,16 +174,17 @@ export class FdTable {
   /** Fds registered in the kernel (for debug reports). */
   registeredFds(): number[] {
     const fds: number[] = [];
-    for (const entry of this.#entries.values()) if (entry.events !== 0) fds.push(entry.fd);
+    for (const entry of this.#all()) if (entry.events !== 0) fds.push(entry.fd);
     return fds;
   }
 
   /** The state of fd, created on first use. */
   entry(fd: number): FdEntry {
-    let entry = this.#entries.get(fd);
+    let entry = this.#get(fd);
     if (entry === undefined) {
       entry = new FdEntry(fd);
-      this.#entries.set(fd, entry);
+      if (fd >= 0 && fd < kDenseFds) this.#entries[fd] = entry;
+      else this.#far.set(fd, entry);
     }
     return entry;
   }
@@ -232,7 +240,7 @@ export class FdTable {
 
   /** Removes the reader (or writer) callback of fd. @returns whether there was one. */
   removeWatcher(fd: number, read: boolean): boolean {
-    const entry = this.#entries.get(fd);
+    const entry = this.#get(fd);
     if (entry === undefined || (read ? entry.reader : entry.writer) === null) return false;
     if (read) entry.reader = null;
     else entry.writer = null;
@@ -311,9 +319,9 @@ export class FdTable {
    * (or closed and reused) behind the loop's back.
    */
   notifyClosing(fd: number, error: unknown): void {
-    const entry = this.#entries.get(fd);
+    const entry = this.#get(fd);
     if (entry === undefined) return;
-    this.#entries.delete(fd);
+    this.#delete(fd);
     if (entry.events !== 0) {
       entry.events = 0;
       this.#registered--;
@@ -328,7 +336,7 @@ export class FdTable {
 
   /** Stops watching fd if nothing owns it any more (an idle registration armed for speed). */
   release(fd: number): void {
-    const entry = this.#entries.get(fd);
+    const entry = this.#get(fd);
     if (entry === undefined || entry.reader !== null || entry.writer !== null) return;
     if (entry.readWaiter !== null || entry.writeWaiter !== null) return;
     this.notifyClosing(fd, null);
@@ -337,8 +345,9 @@ export class FdTable {
   /** The loop is closing: reject every waiter with `error`. No system call is made. */
   closeAll(error: unknown): void {
     this.#closed = true;
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
+    const entries = this.#all();
+    this.#entries = [];
+    this.#far.clear();
     this.#registered = 0;
     for (const entry of entries) this.#killAll(entry, error);
     this.#holders = 0;
@@ -349,7 +358,6 @@ export class FdTable {
    * user callback in the context it was registered in and reports what it throws.
    */
   dispatch(buffer: Int32Array, count: number, run: IoRunner): void {
-    const entries = this.#entries;
     const batch = this.batch;
     for (let i = 0; i < count && !this.#closed; i++) {
       const fd = buffer[2 * i]!;
@@ -357,7 +365,7 @@ export class FdTable {
       if (mask & EVENT_READ) {
         // Looked up afresh: an earlier callback may have removed or replaced it, and a
         // watcher added during this batch waits for the next one.
-        const entry = entries.get(fd);
+        const entry = this.#get(fd);
         if (entry !== undefined && (entry.events & EVENT_READ) !== 0) {
           const watcher = entry.reader;
           if (watcher === null) this.#fire(entry, true);
@@ -365,7 +373,7 @@ export class FdTable {
         }
       }
       if (mask & EVENT_WRITE) {
-        const entry = entries.get(fd);
+        const entry = this.#get(fd);
         if (entry !== undefined && (entry.events & EVENT_WRITE) !== 0) {
           const watcher = entry.writer;
           if (watcher === null) this.#fire(entry, false);
@@ -373,6 +381,23 @@ export class FdTable {
         }
       }
     }
+  }
+
+  #get(fd: number): FdEntry | undefined {
+    return fd >= 0 && fd < kDenseFds ? this.#entries[fd] : this.#far.get(fd);
+  }
+
+  #delete(fd: number): void {
+    if (fd >= 0 && fd < kDenseFds) this.#entries[fd] = undefined;
+    else this.#far.delete(fd);
+  }
+
+  /** Every entry (for closing and debug reports, not the hot path). */
+  #all(): FdEntry[] {
+    const all: FdEntry[] = [];
+    for (const entry of this.#entries) if (entry !== undefined) all.push(entry);
+    for (const entry of this.#far.values()) all.push(entry);
+    return all;
   }
 
   #ownerError(entry: FdEntry, read: boolean): BusyResourceError | null {
@@ -498,7 +523,7 @@ export class FdTable {
   #lost(entry: FdEntry, error: unknown): void {
     if (entry.events !== 0) this.#registered--;
     entry.events = 0;
-    if (this.#entries.get(entry.fd) === entry) this.#entries.delete(entry.fd);
+    if (this.#get(entry.fd) === entry) this.#delete(entry.fd);
     this.#killAll(entry, error);
   }
 
@@ -524,9 +549,9 @@ export class FdTable {
       entry.writer === null &&
       entry.readWaiter === null &&
       entry.writeWaiter === null &&
-      this.#entries.get(entry.fd) === entry
+      this.#get(entry.fd) === entry
     ) {
-      this.#entries.delete(entry.fd);
+      this.#delete(entry.fd);
     }
   }
 
