@@ -73,19 +73,27 @@ export function checkSize(size: unknown): number {
   return size;
 }
 
+/**
+ * One recv into `buffer` with its bookkeeping (a short read marks the socket drained; the
+ * bytes are charged to the budget). @returns the byte count, or a negative errno.
+ */
+function recvIntoOnce(io: FdTable, entry: FdEntry, buffer: ArrayBufferView): number {
+  const n = native.recvInto(entry.fd, buffer);
+  if (n >= 0) {
+    if (n < buffer.byteLength) entry.drained = true;
+    io.charge(entry, n);
+  }
+  return n;
+}
+
 export function recvInto(io: FdTable, fd: number, buffer: ArrayBufferView, signal: AbortSignal | undefined): Promise<number> {
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const length = buffer.byteLength;
   const entry = io.entry(fd);
   // After a short read the socket is known to be drained: a recv now would only return
   // EAGAIN, so wait first (one recv per message, not two). Past the budget, wait too.
   if (!entry.drained && io.spend(entry)) {
-    const n = native.recvInto(fd, buffer);
-    if (n >= 0) {
-      if (n < length) entry.drained = true;
-      io.charge(entry, n);
-      return Promise.resolve(n);
-    }
+    const n = recvIntoOnce(io, entry, buffer);
+    if (n >= 0) return Promise.resolve(n);
     if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
   }
   // The recv runs inside the readiness batch, so the whole operation is one Promise.
@@ -100,21 +108,16 @@ function attemptRecvInto(
   arg: unknown,
   io: FdTable,
 ): boolean {
-  const buffer = arg as ArrayBufferView;
   let n: number;
   try {
-    n = native.recvInto(entry.fd, buffer);
+    n = recvIntoOnce(io, entry, arg as ArrayBufferView);
   } catch (error) {
     reject(error);
     return true;
   }
   if (n === EAGAIN) return false;
   if (n < 0) reject(new SystemError(n, 'recv'));
-  else {
-    if (n < buffer.byteLength) entry.drained = true;
-    io.charge(entry, n);
-    resolve(n);
-  }
+  else resolve(n);
   return true;
 }
 
@@ -126,6 +129,19 @@ function copyOut(scratch: Buffer, n: number): Buffer {
 }
 
 /**
+ * One recv of up to `size` bytes through the loop's shared scratch buffer, copied out
+ * into a Buffer of exactly the size received. @returns that Buffer, or a negative errno.
+ */
+function recvOnce(io: FdTable, entry: FdEntry, size: number): Buffer | number {
+  const scratch = io.scratch(size);
+  const n = native.recvInto(entry.fd, scratch, 0, size);
+  if (n < 0) return n;
+  if (n < size) entry.drained = true;
+  io.charge(entry, n);
+  return copyOut(scratch, n);
+}
+
+/**
  * Receives up to `size` bytes into a Buffer of exactly the size received: the data goes
  * through the loop's shared scratch buffer, so a 74-byte message costs 74 bytes, not
  * `size`.
@@ -134,14 +150,9 @@ export function recv(io: FdTable, fd: number, size: number, signal: AbortSignal 
   if (signal?.aborted) return Promise.reject(signal.reason);
   const entry = io.entry(fd);
   if (!entry.drained && io.spend(entry)) {
-    const scratch = io.scratch(size);
-    const n = native.recvInto(fd, scratch, 0, size);
-    if (n >= 0) {
-      if (n < size) entry.drained = true;
-      io.charge(entry, n);
-      return Promise.resolve(copyOut(scratch, n));
-    }
-    if (n !== EAGAIN) return Promise.reject(new SystemError(n, 'recv'));
+    const r = recvOnce(io, entry, size);
+    if (typeof r !== 'number') return Promise.resolve(r);
+    if (r !== EAGAIN) return Promise.reject(new SystemError(r, 'recv'));
   }
   return io.wait<Buffer>(fd, true, signal, attemptRecv, size);
 }
@@ -154,16 +165,10 @@ function attemptRecv(
   arg: unknown,
   io: FdTable,
 ): boolean {
-  const size = arg as number;
-  const scratch = io.scratch(size);
-  const n = native.recvInto(entry.fd, scratch, 0, size);
-  if (n === EAGAIN) return false;
-  if (n < 0) reject(new SystemError(n, 'recv'));
-  else {
-    if (n < size) entry.drained = true;
-    io.charge(entry, n);
-    resolve(copyOut(scratch, n));
-  }
+  const r = recvOnce(io, entry, arg as number);
+  if (r === EAGAIN) return false;
+  if (typeof r === 'number') reject(new SystemError(r, 'recv'));
+  else resolve(r);
   return true;
 }
 
