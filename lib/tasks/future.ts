@@ -38,8 +38,6 @@ export class Future<T> implements PromiseLike<T> {
   #observed = false;
   #caught = false;
 
-  constructor() {}
-
   /** Whether it has a result, an error, or was cancelled. */
   done(): boolean {
     return this.#state !== 'pending';

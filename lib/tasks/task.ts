@@ -143,8 +143,11 @@ export class Task<T> extends Future<T> {
     if (!this.#controller.signal.aborted) {
       const hook = this.#onCancel;
       this.#onCancel = undefined;
-      hook?.(why);
-      this.#controller.abort(why);
+      try {
+        hook?.(why);
+      } finally {
+        this.#controller.abort(why);
+      }
     }
     if (!this.#started) this.#finishCancelled(why);
     return true;
